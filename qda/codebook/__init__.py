@@ -1,0 +1,96 @@
+"""Codebooks: a tree of codes with definitions, exchanged between researchers as files.
+
+`Codebook` is the file-side view (what a YAML file holds); `import_codebook` brings one
+into a project, matching codes by their stable id so that a codebook edited by a
+colleague updates the codes in place and keeps their codings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from qda.models import Code, CodebookChange, CodebookInfo
+from qda.store import Project
+
+# uuid5 namespace for codes that arrive without an id: the same path gives the same id.
+CODE_NAMESPACE = uuid.UUID("6f1c1f5e-3f57-4b8e-9a3e-0c2d7a5b9e41")
+
+
+@dataclass(frozen=True)
+class CodeNode:
+    """A code in a codebook file, with its children (a code with children is a theme)."""
+
+    name: str
+    id: str = ""
+    definition: str = ""
+    include: str = ""
+    exclude: str = ""
+    examples: tuple[str, ...] = ()
+    colour: str = ""
+    children: tuple[CodeNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A whole codebook file."""
+
+    info: CodebookInfo = field(default_factory=CodebookInfo)
+    codes: tuple[CodeNode, ...] = ()
+    changelog: tuple[CodebookChange, ...] = ()
+
+    def walk(self) -> list[tuple[str, CodeNode]]:
+        """(path, node) for every code, parents first."""
+        out: list[tuple[str, CodeNode]] = []
+
+        def visit(nodes: tuple[CodeNode, ...], prefix: str) -> None:
+            for node in nodes:
+                path = f"{prefix}{node.name}"
+                out.append((path, node))
+                visit(node.children, f"{path}/")
+
+        visit(self.codes, "")
+        return out
+
+
+def stable_code_id(path: str) -> str:
+    """The GUID given to a code that has none: uuid5 of qda's namespace and its path."""
+    return str(uuid.uuid5(CODE_NAMESPACE, path))
+
+
+def import_codebook(project: Project, codebook: Codebook, *, by: str, source: str = "") -> int:
+    """Add the codebook's codes to the project, or update those with the same id.
+
+    Codes of the project that the file does not hold are kept (with their codings).
+
+    Returns:
+        The number of codes added or updated.
+    """
+    count = 0
+    with project.transaction():
+
+        def store(nodes: tuple[CodeNode, ...], parent_id: str | None, prefix: str) -> None:
+            nonlocal count
+            for position, node in enumerate(nodes):
+                path = f"{prefix}{node.name}"
+                code = Code(
+                    id=node.id or stable_code_id(path),
+                    name=node.name,
+                    parent_id=parent_id,
+                    definition=node.definition,
+                    include=node.include,
+                    exclude=node.exclude,
+                    examples=node.examples,
+                    colour=node.colour,
+                    position=position,
+                )
+                project.save_code(code, by=by, action="import")
+                count += 1
+                store(node.children, code.id, f"{path}/")
+
+        store(codebook.codes, None, "")
+        project.set_codebook_info(codebook.info)
+        project.log_codebook_change(
+            "import", f"{count} codes from {source or 'a codebook file'}", by=by
+        )
+    return count

@@ -1,0 +1,171 @@
+"""qda's native codebook file: YAML, readable and diff-friendly.
+
+    title: Digital access to public services
+    version: "1.0"
+    language: en
+    authors: [A. Researcher]
+    codes:
+      - name: Access barriers          # a code with children is a theme
+        id: 1f0c…                      # stable GUID; generated from the path if absent
+        colour: "#D1495B"
+        definition: …
+        include: …                     # when to use it
+        exclude: …                     # when not to use it
+        examples: ["…"]
+        children:
+          - name: Digital skills and confidence
+    changelog:
+      - {at: 2026-03-01, by: A. Researcher, action: add, detail: first draft}
+
+Errors name the line of the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, BinaryIO, TextIO
+
+import yaml
+
+from qda.codebook import Codebook, CodeNode
+from qda.errors import InvalidInput
+from qda.models import CodebookChange, CodebookInfo
+
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_CODE_KEYS = {"name", "id", "definition", "include", "exclude", "examples", "colour", "color", "children"}
+_TOP_KEYS = {"title", "version", "language", "authors", "codes", "changelog"}
+MAX_BYTES = 5_000_000
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping (as `__line__`)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_codebook_yaml(stream: BinaryIO | TextIO, source: str = "codebook.yaml") -> Codebook:
+    """Read and check a YAML codebook.
+
+    Raises:
+        InvalidInput: the file is not valid YAML or not a codebook; names the line.
+    """
+    raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise InvalidInput("larger than 5 MB: is this really a codebook?", source=source)
+    try:
+        data = yaml.load(raw, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InvalidInput(
+            f"not valid YAML: {getattr(e, 'problem', None) or e}",
+            source=source,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("a codebook file must be a mapping with 'codes'", source=source, line=1)
+    line = data.pop("__line__", 1)
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise InvalidInput(
+            f"unknown field(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(_TOP_KEYS))})",
+            source=source,
+            line=line,
+        )
+    codes = data.get("codes")
+    if not isinstance(codes, list) or not codes:
+        raise InvalidInput("'codes' must be a non-empty list of codes", source=source, line=line)
+    seen_ids: dict[str, int] = {}
+    nodes = tuple(_node(c, source, seen_ids, line) for c in codes)
+    authors = data.get("authors") or ()
+    if isinstance(authors, str):
+        authors = (authors,)
+    info = CodebookInfo(
+        title=str(data.get("title") or ""),
+        version=str(data.get("version") or ""),
+        language=str(data.get("language") or ""),
+        authors=tuple(str(a) for a in authors),
+    )
+    changelog = tuple(_change(c, source) for c in data.get("changelog") or ())
+    return Codebook(info=info, codes=nodes, changelog=changelog)
+
+
+def _text(entry: dict, key: str) -> str:
+    value = entry.get(key) or ""
+    return str(value).strip()
+
+
+def _node(entry: Any, source: str, seen_ids: dict[str, int], parent_line: int) -> CodeNode:
+    if not isinstance(entry, dict):
+        raise InvalidInput(
+            f"each code must be a mapping with a 'name', found {entry!r:.60}",
+            source=source,
+            line=parent_line,
+        )
+    line = entry.pop("__line__")
+    unknown = set(entry) - _CODE_KEYS
+    if unknown:
+        raise InvalidInput(
+            f"unknown code field(s) {', '.join(sorted(unknown))}", source=source, line=line
+        )
+    name = _text(entry, "name")
+    if not name:
+        raise InvalidInput("a code has no name", source=source, line=line)
+    if "/" in name:
+        raise InvalidInput(f"code name '{name}' contains '/'", source=source, line=line)
+    code_id = _text(entry, "id")
+    if code_id:
+        if code_id in seen_ids:
+            raise InvalidInput(
+                f"id {code_id} is also used on line {seen_ids[code_id]}", source=source, line=line
+            )
+        seen_ids[code_id] = line
+    colour = _text(entry, "colour") or _text(entry, "color")
+    if colour and not _COLOUR.match(colour):
+        raise InvalidInput(
+            f"colour '{colour}' of '{name}' is not of the form #RRGGBB", source=source, line=line
+        )
+    examples = entry.get("examples") or ()
+    if isinstance(examples, str):
+        examples = (examples,)
+    children_raw = entry.get("children") or []
+    if not isinstance(children_raw, list):
+        raise InvalidInput(f"'children' of '{name}' must be a list", source=source, line=line)
+    children = tuple(_node(c, source, seen_ids, line) for c in children_raw)
+    names = [c.name for c in children]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidInput(
+            f"'{name}' has two children named {', '.join(duplicates)}", source=source, line=line
+        )
+    return CodeNode(
+        name=name,
+        id=code_id,
+        definition=_text(entry, "definition"),
+        include=_text(entry, "include"),
+        exclude=_text(entry, "exclude"),
+        examples=tuple(str(e).strip() for e in examples),
+        colour=colour.upper(),
+        children=children,
+    )
+
+
+def _change(entry: Any, source: str) -> CodebookChange:
+    if not isinstance(entry, dict):
+        raise InvalidInput(f"a changelog entry must be a mapping, found {entry!r:.60}", source=source)
+    line = entry.pop("__line__")
+    at = entry.get("at")
+    if isinstance(at, dt.date) and not isinstance(at, dt.datetime):
+        at = dt.datetime.combine(at, dt.time())
+    if not isinstance(at, dt.datetime):
+        raise InvalidInput("a changelog entry needs a date in 'at'", source=source, line=line)
+    return CodebookChange(
+        at=at, by=_text(entry, "by"), action=_text(entry, "action"), detail=_text(entry, "detail")
+    )

@@ -1,0 +1,87 @@
+"""The demo study: a ready project built from `sample_transcripts/` and `codebooks/`.
+
+"Digital by default?" is a co-production study written for qda: 14 interviews with
+beneficiaries, frontline staff, specialists and allied organisations in Leeds (English),
+Aarhus (Danish) and Lille (French), a codebook, and a first-pass coding of six of the
+interviews. Three more participants have short recordings waiting to be transcribed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import qda
+from qda.codebook import import_codebook
+from qda.codebook.yaml_format import read_codebook_yaml
+from qda.errors import ProjectError
+from qda.ingest import (
+    import_codings_csv,
+    import_participants,
+    import_transcripts,
+    read_participants_csv,
+)
+from qda.ingest.transcripts import TranscriptFormat
+from qda.store import DB_FILE, Project, create_project, open_project
+
+DEMO_NAME = "Digital by default? (demo study)"
+DEMO_CODER = "demo"
+
+
+def data_dir() -> Path:
+    """The folder holding `sample_transcripts/` and `codebooks/` (the source tree)."""
+    root = Path(qda.__file__).resolve().parent.parent
+    if not (root / "sample_transcripts" / "participants.csv").exists():
+        raise ProjectError(
+            f"the demo study files are not in {root}: run qda from a clone of its "
+            "repository (pip install -e .) to build the demo"
+        )
+    return root
+
+
+def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
+    """Build the demo project in folder `path`.
+
+    The project is assembled in a temporary folder beside `path` and moved into place
+    only when complete, so an interrupted build never leaves half a project.
+
+    Raises:
+        ProjectError: `path` already holds a project (it is never overwritten).
+    """
+    target = Path(path).expanduser()
+    if (target / DB_FILE).exists():
+        raise ProjectError(f"{target} already holds a qda project; it was left as it is")
+    if target.exists() and any(target.iterdir()):
+        raise ProjectError(f"{target} is a folder with other files in it; choose an empty one")
+    root = root or data_dir()
+    samples = root / "sample_transcripts"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".qda-demo-", dir=target.parent))
+    try:
+        project = create_project(staging, name=DEMO_NAME)
+        with (samples / "participants.csv").open("rb") as f:
+            table = read_participants_csv(f, "participants.csv")
+        import_participants(project, table)
+        suffixes = {f".{fmt}" for fmt in TranscriptFormat}
+        files = sorted(p for p in samples.iterdir() if p.suffix in suffixes)
+        streams = [(p.name, p.open("rb")) for p in files]
+        try:
+            import_transcripts(project, streams, transcript_files=table.transcript_files)
+        finally:
+            for _, stream in streams:
+                stream.close()
+        codebook_file = root / "codebooks" / "digital_access.yaml"
+        with codebook_file.open("rb") as f:
+            codebook = read_codebook_yaml(f, codebook_file.name)
+        import_codebook(project, codebook, by=DEMO_CODER, source=codebook_file.name)
+        with (samples / "codings_first_pass.csv").open("rb") as f:
+            import_codings_csv(project, f, "codings_first_pass.csv")
+        project.close()
+        if target.exists():
+            target.rmdir()
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return open_project(target)

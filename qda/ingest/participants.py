@@ -1,0 +1,244 @@
+"""Participants from a CSV file: one row per participant.
+
+Required columns: `participant_id`, `stakeholder_group`. Optional: `pseudonym` (the
+name used in quotes), `transcript_file` (links a transcript file to the participant).
+Every other column becomes a typed attribute: a header `age:number` or
+`joined:date` fixes the type; otherwise a column whose values are all numbers is a
+number, all ISO dates (2026-03-02) a date, anything else text. Empty cells mean
+"unknown". The file is checked whole before anything is written: a bad file changes
+nothing and every problem is reported with its line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from qda.errors import InvalidInput, InvalidInputs
+from qda.models import AttributeType, AttributeValue, Participant
+from qda.store import Project
+
+REQUIRED = ("participant_id", "stakeholder_group")
+RESERVED = (*REQUIRED, "pseudonym", "transcript_file")
+_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_ID_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class ParticipantTable:
+    """A participants file, checked and typed, ready to import."""
+
+    participants: list[Participant]
+    attribute_types: dict[str, AttributeType]
+    transcript_files: dict[str, str] = field(default_factory=dict)  # file name -> id
+    warnings: list[str] = field(default_factory=list)
+    source: str = "participants.csv"
+
+
+def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
+    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252/Latin-1."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        text = data.decode("cp1252", errors="replace")
+        return text, [
+            f"{source}: not UTF-8 (first odd byte on line {line}); read as "
+            "Windows-1252/Latin-1 — check accented letters, or save the file as UTF-8"
+        ]
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=counts.get) if any(counts.values()) else ","
+
+
+def _parse_header(name: str) -> tuple[str, AttributeType | None]:
+    """`age:number` -> ("age", NUMBER); `age` -> ("age", None)."""
+    base, _, kind = name.partition(":")
+    base = base.strip()
+    if not kind:
+        return base, None
+    try:
+        return base, AttributeType(kind.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            f"unknown attribute type '{kind}' (use text, number or date)", column=name
+        ) from None
+
+
+def _infer_type(values: list[str]) -> AttributeType:
+    filled = [v for v in values if v]
+    if filled and all(_NUMBER.match(v) for v in filled):
+        return AttributeType.NUMBER
+    if filled and all(_DATE.match(v) for v in filled):
+        return AttributeType.DATE
+    return AttributeType.TEXT
+
+
+def _convert(value: str, kind: AttributeType) -> AttributeValue:
+    if kind is AttributeType.NUMBER:
+        if not _NUMBER.match(value):
+            raise ValueError(f"'{value}' is not a number")
+        return float(value.replace(",", "."))
+    if kind is AttributeType.DATE:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+    return value
+
+
+def read_participants_csv(
+    stream: BinaryIO, source: str = "participants.csv", *, max_rows: int = 100_000
+) -> ParticipantTable:
+    """Read and check a participants CSV.
+
+    Raises:
+        InvalidInputs: every problem found, each with its line and column.
+    """
+    text, warnings = decode_text(stream.read(), source)
+    if not text.strip():
+        raise InvalidInputs([InvalidInput("the file is empty", source=source)])
+    first_line = text.splitlines()[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    header = [h.strip() for h in next(reader)]
+    errors: list[InvalidInput] = []
+
+    columns: list[tuple[str, AttributeType | None]] = []
+    for h in header:
+        try:
+            columns.append(_parse_header(h))
+        except InvalidInput as e:
+            errors.append(InvalidInput(e.message, source=source, line=1, column=h))
+            columns.append((h, None))
+    names = [n for n, _ in columns]
+    for required in REQUIRED:
+        if required not in names:
+            errors.append(
+                InvalidInput(
+                    f"missing column '{required}' (columns found: {', '.join(names) or 'none'})",
+                    source=source,
+                    line=1,
+                )
+            )
+    seen_names: set[str] = set()
+    for n in names:
+        if not n:
+            errors.append(InvalidInput("a column has no name", source=source, line=1))
+        elif n in seen_names:
+            errors.append(InvalidInput(f"column '{n}' appears twice", source=source, line=1))
+        seen_names.add(n)
+    if errors:
+        raise InvalidInputs(errors)
+
+    rows: list[tuple[int, dict[str, str]]] = []
+    for line_no, raw in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in raw):
+            continue
+        if len(rows) >= max_rows:
+            raise InvalidInputs(
+                [InvalidInput(f"more than {max_rows:,} participants", source=source, line=line_no)]
+            )
+        if len(raw) != len(header):
+            errors.append(
+                InvalidInput(
+                    f"{len(raw)} cells where the header has {len(header)}",
+                    source=source,
+                    line=line_no,
+                )
+            )
+            continue
+        rows.append((line_no, {n: cell.strip() for n, cell in zip(names, raw, strict=True)}))
+
+    attr_columns = [(n, kind) for n, kind in columns if n not in RESERVED]
+    types = {
+        n: kind or _infer_type([r[n] for _, r in rows]) for n, kind in attr_columns
+    }
+    participants: list[Participant] = []
+    transcripts: dict[str, str] = {}
+    first_line_of: dict[str, int] = {}
+    for line_no, row in rows:
+        pid = row["participant_id"]
+        if not pid:
+            errors.append(
+                InvalidInput("participant_id is empty", source=source, line=line_no, column="participant_id")
+            )
+            continue
+        if len(pid) > MAX_ID_LENGTH or any(c in pid for c in "/\\\n\t"):
+            errors.append(
+                InvalidInput(
+                    f"participant_id '{pid[:40]}' is too long or has '/', '\\' or tabs",
+                    source=source,
+                    line=line_no,
+                    column="participant_id",
+                )
+            )
+            continue
+        if pid in first_line_of:
+            errors.append(
+                InvalidInput(
+                    f"participant_id '{pid}' also appears on line {first_line_of[pid]}",
+                    source=source,
+                    line=line_no,
+                    column="participant_id",
+                )
+            )
+            continue
+        first_line_of[pid] = line_no
+        if not row["stakeholder_group"]:
+            errors.append(
+                InvalidInput(
+                    f"participant '{pid}' has no stakeholder group",
+                    source=source,
+                    line=line_no,
+                    column="stakeholder_group",
+                )
+            )
+            continue
+        attributes: dict[str, AttributeValue] = {}
+        for name, kind in types.items():
+            if row[name]:
+                try:
+                    attributes[name] = _convert(row[name], kind)
+                except ValueError as e:
+                    errors.append(InvalidInput(str(e), source=source, line=line_no, column=name))
+        if row.get("transcript_file"):
+            transcripts[row["transcript_file"]] = pid
+        participants.append(
+            Participant(
+                id=pid,
+                stakeholder_group=row["stakeholder_group"],
+                pseudonym=row.get("pseudonym", ""),
+                attributes=attributes,
+            )
+        )
+    if errors:
+        raise InvalidInputs(errors)
+    if not participants:
+        raise InvalidInputs([InvalidInput("no participant rows", source=source, line=2)])
+    return ParticipantTable(participants, types, transcripts, warnings, source)
+
+
+def import_participants(project: Project, table: ParticipantTable) -> int:
+    """Add or update the participants of `table`, all in one transaction.
+
+    Returns:
+        How many participants were added or updated.
+    """
+    existing = project.attribute_types
+    with project.transaction():
+        for name, kind in table.attribute_types.items():
+            used = any(name in p.attributes for p in table.participants)
+            try:
+                project.define_attribute(name, kind if used else existing.get(name, kind))
+            except InvalidInput as e:
+                raise InvalidInput(e.message, source=table.source, line=1, column=name) from None
+        for participant in table.participants:
+            project.save_participant(participant)
+    return len(table.participants)

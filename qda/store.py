@@ -1,0 +1,969 @@
+"""Project persistence: one SQLite file per project (or any SQLAlchemy URL).
+
+A project is a folder holding `project.sqlite` (and, later, the recordings it was
+made from). Every write runs in one transaction (`BEGIN IMMEDIATE` on SQLite, so two
+writers wait for each other instead of failing half-way); SQLite runs in WAL mode so
+readers never block a writer. The schema carries a version number and is brought up
+to date by the ordered migrations in `MIGRATIONS` when a project is opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from qda.errors import InvalidInput, NotFound, ProjectError
+from qda.models import (
+    AttributeType,
+    AttributeValue,
+    Code,
+    CodebookChange,
+    CodebookInfo,
+    Coding,
+    CodingOrigin,
+    Decision,
+    Interview,
+    InterviewStatus,
+    Participant,
+    ProjectSummary,
+    Segment,
+    SegmentDraft,
+    SpeakerRole,
+    SuggestionDecision,
+)
+
+DB_FILE = "project.sqlite"
+WHOLE_SEGMENT = (0, -1)  # stored span of a coding that covers the whole segment
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "qda_meta",
+    metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+participants_t = sa.Table(
+    "participants",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("pseudonym", sa.String, nullable=False, default=""),
+    sa.Column("stakeholder_group", sa.String, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+attribute_defs_t = sa.Table(
+    "attribute_defs",
+    metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("type", sa.String, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+participant_attributes_t = sa.Table(
+    "participant_attributes",
+    metadata,
+    sa.Column(
+        "participant_id",
+        sa.String,
+        sa.ForeignKey("participants.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String, sa.ForeignKey("attribute_defs.name"), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # canonical text: "71", "2026-03-02"
+)
+interviews_t = sa.Table(
+    "interviews",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("participant_id", sa.String, sa.ForeignKey("participants.id"), nullable=False),
+    sa.Column("title", sa.String, nullable=False, default=""),
+    sa.Column("language", sa.String, nullable=False, default=""),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("source_name", sa.String, nullable=False, default=""),
+    sa.Column("source_sha256", sa.String, nullable=False, default=""),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("engine", sa.String, nullable=False, default=""),
+    sa.Column("model", sa.String, nullable=False, default=""),
+    sa.Column("engine_options", sa.Text, nullable=False, default="{}"),
+    sa.Column("error", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+segments_t = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "interview_id",
+        sa.String,
+        sa.ForeignKey("interviews.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("idx", sa.Integer, nullable=False),
+    sa.Column("start_s", sa.Float),
+    sa.Column("end_s", sa.Float),
+    sa.Column("speaker", sa.String, nullable=False, default=""),
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("original_text", sa.Text, nullable=False),
+    sa.Column("edited_by", sa.String, nullable=False, default=""),
+    sa.Column("edited_at", sa.DateTime),
+    sa.UniqueConstraint("interview_id", "idx"),
+)
+codes_t = sa.Table(
+    "codes",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("parent_id", sa.String, sa.ForeignKey("codes.id")),
+    sa.Column("definition", sa.Text, nullable=False, default=""),
+    sa.Column("include_text", sa.Text, nullable=False, default=""),
+    sa.Column("exclude_text", sa.Text, nullable=False, default=""),
+    sa.Column("examples", sa.Text, nullable=False, default="[]"),
+    sa.Column("colour", sa.String, nullable=False, default=""),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+)
+codings_t = sa.Table(
+    "codings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "segment_id", sa.Integer, sa.ForeignKey("segments.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("code_id", sa.String, sa.ForeignKey("codes.id"), nullable=False),
+    sa.Column("coder", sa.String, nullable=False),
+    sa.Column("origin", sa.String, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("span_start", sa.Integer, nullable=False, default=WHOLE_SEGMENT[0]),
+    sa.Column("span_end", sa.Integer, nullable=False, default=WHOLE_SEGMENT[1]),
+    sa.UniqueConstraint("segment_id", "code_id", "coder", "span_start", "span_end"),
+)
+decisions_t = sa.Table(
+    "suggestion_decisions",
+    metadata,
+    sa.Column(
+        "segment_id",
+        sa.Integer,
+        sa.ForeignKey("segments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("code_id", sa.String, sa.ForeignKey("codes.id"), primary_key=True),
+    sa.Column("decision", sa.String, nullable=False),
+    sa.Column("decided_by", sa.String, nullable=False),
+    sa.Column("decided_at", sa.DateTime, nullable=False),
+)
+codebook_changes_t = sa.Table(
+    "codebook_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("by", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+sa.Index("ix_segments_interview", segments_t.c.interview_id, segments_t.c.idx)
+sa.Index("ix_codings_segment", codings_t.c.segment_id)
+sa.Index("ix_codings_code", codings_t.c.code_id)
+
+
+# --- migrations ---------------------------------------------------------------------
+
+Migration = Callable[[Connection], None]
+
+
+def _migrate_1_initial(conn: Connection) -> None:
+    """Schema of the first release."""
+    metadata.create_all(conn)
+
+
+# Ordered: MIGRATIONS[i] brings a project from schema version i to i + 1. Never edit a
+# released migration; append a new one (an ALTER TABLE or a table rebuild) instead.
+MIGRATIONS: list[Migration] = [_migrate_1_initial]
+
+
+def schema_version(conn: Connection) -> int:
+    """The schema version a database is at (0 for an empty database)."""
+    if not sa.inspect(conn).has_table(meta_table.name):
+        return 0
+    value = conn.execute(
+        sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+    ).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations a database lacks, inside the caller's transaction.
+
+    Returns:
+        The schema version reached.
+
+    Raises:
+        ProjectError: the database was written by a newer qda.
+    """
+    current = schema_version(conn)
+    if current > len(migrations):
+        raise ProjectError(
+            f"this project uses schema version {current}, but this qda only knows up to "
+            f"{len(migrations)}: upgrade qda to open it (the project was not changed)"
+        )
+    for version in range(current, len(migrations)):
+        migrations[version](conn)
+        _set_meta(conn, "schema_version", str(version + 1))
+    return len(migrations)
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    updated = conn.execute(
+        sa.update(meta_table).where(meta_table.c.key == key).values(value=value)
+    ).rowcount
+    if not updated:
+        conn.execute(sa.insert(meta_table).values(key=key, value=value))
+
+
+# --- engine ---------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a project database. SQLite gets WAL, foreign keys, and writers
+    that queue (`BEGIN IMMEDIATE`, 30 s busy timeout) instead of failing."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        **({"poolclass": StaticPool} if memory else {}),
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
+        cursor = dbapi_conn.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("qda_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+# --- the project ---------------------------------------------------------------------
+
+
+class Project:
+    """One study: its participants, interviews, codebook and codings.
+
+    Open one with `qda.open_project(path)`; the CLI and the UI both go through this
+    class, never through SQL of their own.
+    """
+
+    def __init__(self, engine: Engine, root: Path | None = None) -> None:
+        self.engine = engine
+        self.root = root
+        self._local = threading.local()
+        with self.transaction() as conn:
+            migrate(conn)
+            if _get_meta(conn, "project_id") is None:
+                _set_meta(conn, "project_id", str(uuid.uuid4()))
+                _set_meta(conn, "created_at", _now().isoformat())
+                _set_meta(conn, "name", root.name if root else "")
+
+    def __repr__(self) -> str:
+        return f"Project({self.root or self.engine.url!s})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- transactions
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction; nested calls join the outer one (all or nothing)."""
+        active: Connection | None = getattr(self._local, "conn", None)
+        if active is not None:
+            yield active
+            return
+        with self.engine.connect().execution_options(qda_write=True) as conn:
+            with conn.begin():
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        active: Connection | None = getattr(self._local, "conn", None)
+        if active is not None:
+            yield active
+            return
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # --- project metadata
+
+    @property
+    def id(self) -> str:
+        with self._read() as conn:
+            return _get_meta(conn, "project_id") or ""
+
+    @property
+    def name(self) -> str:
+        with self._read() as conn:
+            return _get_meta(conn, "name") or ""
+
+    def rename(self, name: str) -> None:
+        with self.transaction() as conn:
+            _set_meta(conn, "name", name.strip())
+
+    @property
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return schema_version(conn)
+
+    def summary(self) -> ProjectSummary:
+        with self._read() as conn:
+
+            def count(table: sa.Table) -> int:
+                return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+            by_status = {
+                InterviewStatus(status): n
+                for status, n in conn.execute(
+                    sa.select(interviews_t.c.status, sa.func.count()).group_by(
+                        interviews_t.c.status
+                    )
+                )
+            }
+            return ProjectSummary(
+                name=_get_meta(conn, "name") or "",
+                participants=count(participants_t),
+                interviews=count(interviews_t),
+                segments=count(segments_t),
+                codes=count(codes_t),
+                codings=count(codings_t),
+                interviews_by_status=by_status,
+            )
+
+    # --- participants
+
+    @property
+    def attribute_types(self) -> dict[str, AttributeType]:
+        """Free attribute names and their types, in the order they were defined."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(attribute_defs_t.c.name, attribute_defs_t.c.type).order_by(
+                    attribute_defs_t.c.position
+                )
+            )
+            return {name: AttributeType(kind) for name, kind in rows}
+
+    @property
+    def participants(self) -> list[Participant]:
+        """All participants, in the order they were added."""
+        with self._read() as conn:
+            types = {
+                n: AttributeType(t)
+                for n, t in conn.execute(sa.select(attribute_defs_t.c.name, attribute_defs_t.c.type))
+            }
+            values: dict[str, dict[str, AttributeValue]] = {}
+            for pid, name, value in conn.execute(sa.select(participant_attributes_t)):
+                values.setdefault(pid, {})[name] = _decode_attribute(value, types[name])
+            rows = conn.execute(sa.select(participants_t).order_by(participants_t.c.position))
+            return [
+                Participant(
+                    id=r.id,
+                    stakeholder_group=r.stakeholder_group,
+                    pseudonym=r.pseudonym,
+                    attributes=values.get(r.id, {}),
+                )
+                for r in rows
+            ]
+
+    def participant(self, participant_id: str) -> Participant:
+        for p in self.participants:
+            if p.id == participant_id:
+                return p
+        raise NotFound(f"no participant '{participant_id}' in this project")
+
+    def define_attribute(self, name: str, kind: AttributeType) -> None:
+        """Declare a free attribute; re-declaring with another type is refused."""
+        with self.transaction() as conn:
+            existing = conn.execute(
+                sa.select(attribute_defs_t.c.type).where(attribute_defs_t.c.name == name)
+            ).scalar_one_or_none()
+            if existing is None:
+                position = conn.execute(
+                    sa.select(sa.func.count()).select_from(attribute_defs_t)
+                ).scalar_one()
+                conn.execute(
+                    sa.insert(attribute_defs_t).values(name=name, type=kind, position=position)
+                )
+            elif existing != kind:
+                raise InvalidInput(
+                    f"attribute '{name}' is already a {existing} attribute in this project, "
+                    f"not {kind}",
+                    column=name,
+                )
+
+    def save_participant(self, participant: Participant) -> None:
+        """Add a participant, or update the one with the same id.
+
+        Attributes not in `participant.attributes` are left as they are; every
+        attribute used must be declared with `define_attribute` first (typed)."""
+        if not participant.id.strip():
+            raise InvalidInput("participant id is empty", column="participant_id")
+        if not participant.stakeholder_group.strip():
+            raise InvalidInput(
+                f"participant '{participant.id}' has no stakeholder group",
+                column="stakeholder_group",
+            )
+        with self.transaction() as conn:
+            types = self.attribute_types
+            exists = conn.execute(
+                sa.select(participants_t.c.id).where(participants_t.c.id == participant.id)
+            ).scalar_one_or_none()
+            fields = {
+                "pseudonym": participant.pseudonym,
+                "stakeholder_group": participant.stakeholder_group,
+            }
+            if exists:
+                conn.execute(
+                    sa.update(participants_t)
+                    .where(participants_t.c.id == participant.id)
+                    .values(**fields)
+                )
+            else:
+                position = conn.execute(
+                    sa.select(sa.func.count()).select_from(participants_t)
+                ).scalar_one()
+                conn.execute(
+                    sa.insert(participants_t).values(
+                        id=participant.id, position=position, **fields
+                    )
+                )
+            for name, value in participant.attributes.items():
+                if name not in types:
+                    raise InvalidInput(f"attribute '{name}' is not defined", column=name)
+                key = (participant_attributes_t.c.participant_id == participant.id) & (
+                    participant_attributes_t.c.name == name
+                )
+                conn.execute(sa.delete(participant_attributes_t).where(key))
+                conn.execute(
+                    sa.insert(participant_attributes_t).values(
+                        participant_id=participant.id,
+                        name=name,
+                        value=_encode_attribute(value, types[name], name),
+                    )
+                )
+
+    # --- interviews and segments
+
+    @property
+    def interviews(self) -> list[Interview]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(interviews_t).order_by(interviews_t.c.id))
+            return [_interview(r) for r in rows]
+
+    def interview(self, interview_id: str) -> Interview:
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(interviews_t).where(interviews_t.c.id == interview_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no interview '{interview_id}' in this project")
+        return _interview(row)
+
+    def add_interview(
+        self,
+        participant_id: str,
+        segments: Sequence[SegmentDraft] = (),
+        *,
+        interview_id: str | None = None,
+        title: str = "",
+        language: str = "",
+        status: InterviewStatus = InterviewStatus.IMPORTED,
+        source_name: str = "",
+        source_sha256: str = "",
+        duration_s: float | None = None,
+    ) -> Interview:
+        """Add an interview of a participant, with its segments if it has any yet.
+
+        The id defaults to the participant id ("P01"), then "P01-2", "P01-3" for
+        further interviews of the same participant.
+        """
+        with self.transaction() as conn:
+            if not conn.execute(
+                sa.select(participants_t.c.id).where(participants_t.c.id == participant_id)
+            ).scalar_one_or_none():
+                raise NotFound(
+                    f"no participant '{participant_id}': add the participant before "
+                    "their interview"
+                )
+            taken = set(conn.execute(sa.select(interviews_t.c.id)).scalars())
+            if interview_id is None:
+                interview_id, n = participant_id, 1
+                while interview_id in taken:
+                    n += 1
+                    interview_id = f"{participant_id}-{n}"
+            elif interview_id in taken:
+                raise InvalidInput(f"interview '{interview_id}' already exists")
+            conn.execute(
+                sa.insert(interviews_t).values(
+                    id=interview_id,
+                    participant_id=participant_id,
+                    title=title,
+                    language=language,
+                    status=status,
+                    source_name=source_name,
+                    source_sha256=source_sha256,
+                    duration_s=duration_s,
+                    engine="",
+                    model="",
+                    engine_options="{}",
+                    error="",
+                    created_at=_now(),
+                )
+            )
+            self._insert_segments(conn, interview_id, segments)
+        return self.interview(interview_id)
+
+    def _insert_segments(
+        self, conn: Connection, interview_id: str, segments: Sequence[SegmentDraft]
+    ) -> None:
+        if segments:
+            conn.execute(
+                sa.insert(segments_t),
+                [
+                    {
+                        "interview_id": interview_id,
+                        "idx": i,
+                        "start_s": s.start,
+                        "end_s": s.end,
+                        "speaker": s.speaker,
+                        "role": s.role,
+                        "text": s.text,
+                        "original_text": s.text,
+                        "edited_by": "",
+                        "edited_at": None,
+                    }
+                    for i, s in enumerate(segments)
+                ],
+            )
+
+    def segments(self, interview_id: str | None = None) -> list[Segment]:
+        """Segments of one interview in order, or of all interviews."""
+        query = sa.select(segments_t).order_by(segments_t.c.interview_id, segments_t.c.idx)
+        if interview_id is not None:
+            query = query.where(segments_t.c.interview_id == interview_id)
+        with self._read() as conn:
+            return [_segment(r) for r in conn.execute(query)]
+
+    def segment(self, segment_id: int) -> Segment:
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(segments_t).where(segments_t.c.id == segment_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no segment {segment_id} in this project")
+        return _segment(row)
+
+    def edit_segment(self, segment_id: int, text: str, *, by: str) -> Segment:
+        """Correct a segment's text; the original ASR or imported text is kept."""
+        with self.transaction() as conn:
+            self.segment(segment_id)
+            conn.execute(
+                sa.update(segments_t)
+                .where(segments_t.c.id == segment_id)
+                .values(text=text, edited_by=by, edited_at=_now())
+            )
+        return self.segment(segment_id)
+
+    # --- codebook
+
+    @property
+    def codes(self) -> list[Code]:
+        """All codes, parents before their children, siblings in their order."""
+        with self._read() as conn:
+            rows = list(conn.execute(sa.select(codes_t).order_by(codes_t.c.position)))
+        children: dict[str | None, list[Code]] = {}
+        for r in rows:
+            children.setdefault(r.parent_id, []).append(_code(r))
+        ordered: list[Code] = []
+
+        def walk(parent: str | None) -> None:
+            for code in children.get(parent, []):
+                ordered.append(code)
+                walk(code.id)
+
+        walk(None)
+        return ordered
+
+    def code(self, code_id: str) -> Code:
+        with self._read() as conn:
+            row = conn.execute(sa.select(codes_t).where(codes_t.c.id == code_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no code with id {code_id} in this codebook")
+        return _code(row)
+
+    def code_paths(self) -> dict[str, Code]:
+        """Codes by path ("Theme/Code"), the way files and the CLI name them."""
+        by_id = {c.id: c for c in self.codes}
+
+        def path(code: Code) -> str:
+            return code.name if code.parent_id is None else f"{path(by_id[code.parent_id])}/{code.name}"
+
+        return {path(c): c for c in by_id.values()}
+
+    def save_code(self, code: Code, *, by: str, action: str | None = None) -> Code:
+        """Add a code or update the one with the same id, and log the change."""
+        name = code.name.strip()
+        if not name:
+            raise InvalidInput("a code needs a name", column="name")
+        if "/" in name:
+            raise InvalidInput(f"code name '{name}' contains '/', which separates paths")
+        with self.transaction() as conn:
+            if code.parent_id is not None:
+                self.code(code.parent_id)
+            siblings = conn.execute(
+                sa.select(codes_t.c.id).where(
+                    (codes_t.c.name == name)
+                    & (
+                        codes_t.c.parent_id.is_(None)
+                        if code.parent_id is None
+                        else codes_t.c.parent_id == code.parent_id
+                    )
+                    & (codes_t.c.id != code.id)
+                )
+            ).first()
+            if siblings:
+                raise InvalidInput(f"a code named '{name}' already exists at that place")
+            values = {
+                "name": name,
+                "parent_id": code.parent_id,
+                "definition": code.definition,
+                "include_text": code.include,
+                "exclude_text": code.exclude,
+                "examples": json.dumps(list(code.examples), ensure_ascii=False),
+                "colour": code.colour,
+                "position": code.position,
+            }
+            exists = conn.execute(
+                sa.select(codes_t.c.id).where(codes_t.c.id == code.id)
+            ).scalar_one_or_none()
+            if exists:
+                conn.execute(sa.update(codes_t).where(codes_t.c.id == code.id).values(**values))
+            else:
+                conn.execute(sa.insert(codes_t).values(id=code.id, **values))
+            self.log_codebook_change(
+                action or ("edit" if exists else "add"), name, by=by
+            )
+        return self.code(code.id)
+
+    def add_code(self, name: str, *, by: str, parent_id: str | None = None, **fields) -> Code:
+        """Add a new code with a fresh GUID at the end of its siblings."""
+        position = sum(1 for c in self.codes if c.parent_id == parent_id)
+        code = Code(
+            id=str(uuid.uuid4()), name=name, parent_id=parent_id, position=position, **fields
+        )
+        return self.save_code(code, by=by)
+
+    @property
+    def codebook_info(self) -> CodebookInfo:
+        with self._read() as conn:
+            raw = _get_meta(conn, "codebook_info")
+        if not raw:
+            return CodebookInfo()
+        data = json.loads(raw)
+        return CodebookInfo(
+            title=data.get("title", ""),
+            version=data.get("version", ""),
+            language=data.get("language", ""),
+            authors=tuple(data.get("authors", ())),
+        )
+
+    def set_codebook_info(self, info: CodebookInfo) -> None:
+        with self.transaction() as conn:
+            _set_meta(
+                conn,
+                "codebook_info",
+                json.dumps(
+                    {
+                        "title": info.title,
+                        "version": info.version,
+                        "language": info.language,
+                        "authors": list(info.authors),
+                    },
+                    ensure_ascii=False,
+                ),
+            )
+
+    def log_codebook_change(self, action: str, detail: str, *, by: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                sa.insert(codebook_changes_t).values(
+                    at=_now(), by=by, action=action, detail=detail
+                )
+            )
+
+    @property
+    def codebook_changes(self) -> list[CodebookChange]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(codebook_changes_t).order_by(codebook_changes_t.c.id))
+            return [CodebookChange(at=r.at, by=r.by, action=r.action, detail=r.detail) for r in rows]
+
+    # --- codings
+
+    def apply_code(
+        self,
+        segment_id: int,
+        code_id: str,
+        *,
+        coder: str,
+        origin: CodingOrigin = CodingOrigin.MANUAL,
+        span: tuple[int, int] | None = None,
+    ) -> Coding:
+        """Apply a code to a segment (or a span of it). Applying it again is a no-op
+        that returns the existing coding, so a double click never double-counts."""
+        if not coder.strip():
+            raise InvalidInput("a coding needs a coder name")
+        with self.transaction() as conn:
+            segment = self.segment(segment_id)
+            self.code(code_id)
+            if span is not None:
+                start, end = span
+                if not 0 <= start < end <= len(segment.text):
+                    raise InvalidInput(
+                        f"span {start}–{end} is outside segment {segment_id} "
+                        f"({len(segment.text)} characters)"
+                    )
+            stored = span or WHOLE_SEGMENT
+            key = (
+                (codings_t.c.segment_id == segment_id)
+                & (codings_t.c.code_id == code_id)
+                & (codings_t.c.coder == coder)
+                & (codings_t.c.span_start == stored[0])
+                & (codings_t.c.span_end == stored[1])
+            )
+            row = conn.execute(sa.select(codings_t).where(key)).one_or_none()
+            if row is None:
+                conn.execute(
+                    sa.insert(codings_t).values(
+                        segment_id=segment_id,
+                        code_id=code_id,
+                        coder=coder,
+                        origin=origin,
+                        created_at=_now(),
+                        span_start=stored[0],
+                        span_end=stored[1],
+                    )
+                )
+                row = conn.execute(sa.select(codings_t).where(key)).one()
+        return _coding(row)
+
+    def remove_coding(self, coding_id: int) -> None:
+        with self.transaction() as conn:
+            if not conn.execute(sa.delete(codings_t).where(codings_t.c.id == coding_id)).rowcount:
+                raise NotFound(f"no coding {coding_id} in this project")
+
+    def codings(
+        self, *, interview_id: str | None = None, code_id: str | None = None
+    ) -> list[Coding]:
+        query = sa.select(codings_t).order_by(codings_t.c.id)
+        if interview_id is not None:
+            query = query.join(segments_t, segments_t.c.id == codings_t.c.segment_id).where(
+                segments_t.c.interview_id == interview_id
+            )
+        if code_id is not None:
+            query = query.where(codings_t.c.code_id == code_id)
+        with self._read() as conn:
+            return [_coding(r) for r in conn.execute(query)]
+
+    # --- suggestion decisions
+
+    def decide_suggestion(
+        self, segment_id: int, code_id: str, decision: Decision, *, by: str
+    ) -> SuggestionDecision:
+        """Record accept/reject of a suggested code; the latest decision counts."""
+        with self.transaction() as conn:
+            self.segment(segment_id)
+            self.code(code_id)
+            key = (decisions_t.c.segment_id == segment_id) & (decisions_t.c.code_id == code_id)
+            conn.execute(sa.delete(decisions_t).where(key))
+            conn.execute(
+                sa.insert(decisions_t).values(
+                    segment_id=segment_id,
+                    code_id=code_id,
+                    decision=decision,
+                    decided_by=by,
+                    decided_at=_now(),
+                )
+            )
+            if decision is Decision.ACCEPTED:
+                self.apply_code(segment_id, code_id, coder=by, origin=CodingOrigin.SUGGESTION)
+        return SuggestionDecision(segment_id, code_id, decision, by)
+
+    def suggestion_decisions(self) -> list[SuggestionDecision]:
+        with self._read() as conn:
+            return [
+                SuggestionDecision(
+                    r.segment_id, r.code_id, Decision(r.decision), r.decided_by, r.decided_at
+                )
+                for r in conn.execute(sa.select(decisions_t))
+            ]
+
+
+# --- row conversion ------------------------------------------------------------------
+
+
+def _get_meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(
+        sa.select(meta_table.c.value).where(meta_table.c.key == key)
+    ).scalar_one_or_none()
+
+
+def _encode_attribute(value: AttributeValue, kind: AttributeType, name: str) -> str:
+    ok = {
+        AttributeType.TEXT: isinstance(value, str),
+        AttributeType.NUMBER: isinstance(value, int | float) and not isinstance(value, bool),
+        AttributeType.DATE: isinstance(value, dt.date),
+    }[kind]
+    if not ok:
+        raise InvalidInput(f"'{value}' is not a {kind} value", column=name)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(float(value)) if kind is AttributeType.NUMBER else str(value)
+
+
+def _decode_attribute(value: str, kind: AttributeType) -> AttributeValue:
+    if kind is AttributeType.NUMBER:
+        return float(value)
+    if kind is AttributeType.DATE:
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _interview(r: sa.Row) -> Interview:
+    return Interview(
+        id=r.id,
+        participant_id=r.participant_id,
+        title=r.title,
+        language=r.language,
+        status=InterviewStatus(r.status),
+        source_name=r.source_name,
+        source_sha256=r.source_sha256,
+        duration_s=r.duration_s,
+        engine=r.engine,
+        model=r.model,
+        engine_options=json.loads(r.engine_options),
+        error=r.error,
+        created_at=r.created_at,
+    )
+
+
+def _segment(r: sa.Row) -> Segment:
+    return Segment(
+        id=r.id,
+        interview_id=r.interview_id,
+        index=r.idx,
+        text=r.text,
+        original_text=r.original_text,
+        speaker=r.speaker,
+        role=SpeakerRole(r.role),
+        start=r.start_s,
+        end=r.end_s,
+    )
+
+
+def _code(r: sa.Row) -> Code:
+    return Code(
+        id=r.id,
+        name=r.name,
+        parent_id=r.parent_id,
+        definition=r.definition,
+        include=r.include_text,
+        exclude=r.exclude_text,
+        examples=tuple(json.loads(r.examples)),
+        colour=r.colour,
+        position=r.position,
+    )
+
+
+def _coding(r: sa.Row) -> Coding:
+    span = None if (r.span_start, r.span_end) == WHOLE_SEGMENT else (r.span_start, r.span_end)
+    return Coding(
+        id=r.id,
+        segment_id=r.segment_id,
+        code_id=r.code_id,
+        coder=r.coder,
+        origin=CodingOrigin(r.origin),
+        created_at=r.created_at,
+        span=span,
+    )
+
+
+# --- opening --------------------------------------------------------------------------
+
+
+def open_project(path: str | Path, *, create: bool = False) -> Project:
+    """Open the project in folder `path` (or at an SQLAlchemy database URL).
+
+    Args:
+        path: a project folder (holding `project.sqlite`), a `.sqlite` file, or a URL
+            such as `postgresql://host/db` for a team server.
+        create: make the folder and an empty project if there is none yet.
+
+    Raises:
+        ProjectError: nothing is there and `create` is False, or the file is not a
+            qda project.
+    """
+    if isinstance(path, str) and "://" in path:
+        return Project(make_engine(path))
+    path = Path(path).expanduser()
+    db = path if path.suffix in (".sqlite", ".db") else path / DB_FILE
+    root = db.parent
+    if not db.exists():
+        if not create:
+            raise ProjectError(
+                f"no qda project at {path}: create one with `qda init {path}` "
+                "or open an existing project folder"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+    else:
+        with db.open("rb") as f:
+            if f.read(16) != b"SQLite format 3\x00":
+                raise ProjectError(f"{db} is not a qda project (not an SQLite database)")
+    try:
+        return Project(make_engine(f"sqlite:///{db}"), root)
+    except sa.exc.DatabaseError as e:
+        raise ProjectError(f"{db} could not be opened as a qda project: {e.orig}") from e
+
+
+def create_project(path: str | Path, name: str = "") -> Project:
+    """Create a new, empty project folder (refuses to reuse one that holds a project)."""
+    path = Path(path).expanduser()
+    if (path / DB_FILE).exists():
+        raise ProjectError(f"{path} already holds a qda project; open it instead")
+    project = open_project(path, create=True)
+    if name:
+        project.rename(name)
+    return project
+
