@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import getpass
 import json
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -231,6 +233,11 @@ def _set_meta(conn: Connection, key: str, value: str) -> None:
 # --- engine ---------------------------------------------------------------------------
 
 
+def current_user() -> str:
+    """Who is working: $QDA_USER, else the login name. Recorded with every change."""
+    return os.environ.get("QDA_USER") or getpass.getuser()
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -301,13 +308,12 @@ class Project:
         if active is not None:
             yield active
             return
-        with self.engine.connect().execution_options(qda_write=True) as conn:
-            with conn.begin():
-                self._local.conn = conn
-                try:
-                    yield conn
-                finally:
-                    self._local.conn = None
+        with self.engine.connect().execution_options(qda_write=True) as conn, conn.begin():
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -382,7 +388,9 @@ class Project:
         with self._read() as conn:
             types = {
                 n: AttributeType(t)
-                for n, t in conn.execute(sa.select(attribute_defs_t.c.name, attribute_defs_t.c.type))
+                for n, t in conn.execute(
+                    sa.select(attribute_defs_t.c.name, attribute_defs_t.c.type)
+                )
             }
             values: dict[str, dict[str, AttributeValue]] = {}
             for pid, name, value in conn.execute(sa.select(participant_attributes_t)):
@@ -456,9 +464,7 @@ class Project:
                     sa.select(sa.func.count()).select_from(participants_t)
                 ).scalar_one()
                 conn.execute(
-                    sa.insert(participants_t).values(
-                        id=participant.id, position=position, **fields
-                    )
+                    sa.insert(participants_t).values(id=participant.id, position=position, **fields)
                 )
             for name, value in participant.attributes.items():
                 if name not in types:
@@ -515,8 +521,7 @@ class Project:
                 sa.select(participants_t.c.id).where(participants_t.c.id == participant_id)
             ).scalar_one_or_none():
                 raise NotFound(
-                    f"no participant '{participant_id}': add the participant before "
-                    "their interview"
+                    f"no participant '{participant_id}': add the participant before their interview"
                 )
             taken = set(conn.execute(sa.select(interviews_t.c.id)).scalars())
             if interview_id is None:
@@ -629,7 +634,11 @@ class Project:
         by_id = {c.id: c for c in self.codes}
 
         def path(code: Code) -> str:
-            return code.name if code.parent_id is None else f"{path(by_id[code.parent_id])}/{code.name}"
+            return (
+                code.name
+                if code.parent_id is None
+                else f"{path(by_id[code.parent_id])}/{code.name}"
+            )
 
         return {path(c): c for c in by_id.values()}
 
@@ -673,9 +682,7 @@ class Project:
                 conn.execute(sa.update(codes_t).where(codes_t.c.id == code.id).values(**values))
             else:
                 conn.execute(sa.insert(codes_t).values(id=code.id, **values))
-            self.log_codebook_change(
-                action or ("edit" if exists else "add"), name, by=by
-            )
+            self.log_codebook_change(action or ("edit" if exists else "add"), name, by=by)
         return self.code(code.id)
 
     def add_code(self, name: str, *, by: str, parent_id: str | None = None, **fields) -> Code:
@@ -719,16 +726,16 @@ class Project:
     def log_codebook_change(self, action: str, detail: str, *, by: str) -> None:
         with self.transaction() as conn:
             conn.execute(
-                sa.insert(codebook_changes_t).values(
-                    at=_now(), by=by, action=action, detail=detail
-                )
+                sa.insert(codebook_changes_t).values(at=_now(), by=by, action=action, detail=detail)
             )
 
     @property
     def codebook_changes(self) -> list[CodebookChange]:
         with self._read() as conn:
             rows = conn.execute(sa.select(codebook_changes_t).order_by(codebook_changes_t.c.id))
-            return [CodebookChange(at=r.at, by=r.by, action=r.action, detail=r.detail) for r in rows]
+            return [
+                CodebookChange(at=r.at, by=r.by, action=r.action, detail=r.detail) for r in rows
+            ]
 
     # --- codings
 
@@ -966,4 +973,3 @@ def create_project(path: str | Path, name: str = "") -> Project:
     if name:
         project.rename(name)
     return project
-

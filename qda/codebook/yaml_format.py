@@ -33,7 +33,17 @@ from qda.errors import InvalidInput
 from qda.models import CodebookChange, CodebookInfo
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_CODE_KEYS = {"name", "id", "definition", "include", "exclude", "examples", "colour", "color", "children"}
+_CODE_KEYS = {
+    "name",
+    "id",
+    "definition",
+    "include",
+    "exclude",
+    "examples",
+    "colour",
+    "color",
+    "children",
+}
 _TOP_KEYS = {"title", "version", "language", "authors", "codes", "changelog"}
 MAX_BYTES = 5_000_000
 
@@ -61,7 +71,7 @@ def read_codebook_yaml(stream: BinaryIO | TextIO, source: str = "codebook.yaml")
     if len(raw) > MAX_BYTES:
         raise InvalidInput("larger than 5 MB: is this really a codebook?", source=source)
     try:
-        data = yaml.load(raw, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(raw, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise InvalidInput(
@@ -75,7 +85,8 @@ def read_codebook_yaml(stream: BinaryIO | TextIO, source: str = "codebook.yaml")
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise InvalidInput(
-            f"unknown field(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(_TOP_KEYS))})",
+            f"unknown field(s) {', '.join(sorted(unknown))} "
+            f"(allowed: {', '.join(sorted(_TOP_KEYS))})",
             source=source,
             line=line,
         )
@@ -159,7 +170,9 @@ def _node(entry: Any, source: str, seen_ids: dict[str, int], parent_line: int) -
 
 def _change(entry: Any, source: str) -> CodebookChange:
     if not isinstance(entry, dict):
-        raise InvalidInput(f"a changelog entry must be a mapping, found {entry!r:.60}", source=source)
+        raise InvalidInput(
+            f"a changelog entry must be a mapping, found {entry!r:.60}", source=source
+        )
     line = entry.pop("__line__")
     at = entry.get("at")
     if isinstance(at, dt.date) and not isinstance(at, dt.datetime):

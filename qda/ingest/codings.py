@@ -52,7 +52,9 @@ def import_codings_csv(
         coder = row.get("coder") or default_coder
         if interview not in interviews:
             errors.append(
-                InvalidInput(f"no interview '{interview}'", source=source, line=line_no, column="interview")
+                InvalidInput(
+                    f"no interview '{interview}'", source=source, line=line_no, column="interview"
+                )
             )
             continue
         if not turn.isdigit() or (interview, int(turn)) not in segments:
@@ -77,7 +79,9 @@ def import_codings_csv(
             )
             continue
         if not coder:
-            errors.append(InvalidInput("coder is empty", source=source, line=line_no, column="coder"))
+            errors.append(
+                InvalidInput("coder is empty", source=source, line=line_no, column="coder")
+            )
             continue
         planned.append((segments[(interview, int(turn))].id, paths[path].id, coder))
     if errors:

@@ -157,9 +157,7 @@ def read_participants_csv(
         rows.append((line_no, {n: cell.strip() for n, cell in zip(names, raw, strict=True)}))
 
     attr_columns = [(n, kind) for n, kind in columns if n not in RESERVED]
-    types = {
-        n: kind or _infer_type([r[n] for _, r in rows]) for n, kind in attr_columns
-    }
+    types = {n: kind or _infer_type([r[n] for _, r in rows]) for n, kind in attr_columns}
     participants: list[Participant] = []
     transcripts: dict[str, str] = {}
     first_line_of: dict[str, int] = {}
@@ -167,7 +165,9 @@ def read_participants_csv(
         pid = row["participant_id"]
         if not pid:
             errors.append(
-                InvalidInput("participant_id is empty", source=source, line=line_no, column="participant_id")
+                InvalidInput(
+                    "participant_id is empty", source=source, line=line_no, column="participant_id"
+                )
             )
             continue
         if len(pid) > MAX_ID_LENGTH or any(c in pid for c in "/\\\n\t"):

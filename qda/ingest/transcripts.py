@@ -29,7 +29,14 @@ from typing import BinaryIO
 
 from qda.errors import InvalidInput, InvalidInputs
 from qda.ingest.participants import decode_text
-from qda.models import AttributeValue, Interview, InterviewStatus, Participant, SegmentDraft, SpeakerRole
+from qda.models import (
+    AttributeValue,
+    Interview,
+    InterviewStatus,
+    Participant,
+    SegmentDraft,
+    SpeakerRole,
+)
 from qda.store import Project
 
 MAX_TRANSCRIPT_BYTES = 20_000_000
@@ -47,7 +54,11 @@ INTERVIEWER_LABELS = frozenset(
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _LEADING_STAMP = re.compile(rf"^\s*\[(?P<t>{_TIME})\]\s*")
 _MAXQDA_STAMP = re.compile(r"#(?P<t>\d{1,2}:\d{2}:\d{2})(?:-(?P<f>\d+))?#")
-_SPEAKER = re.compile(r"^(?P<speaker>[^\s:\[\]#][^:\[\]#]{0,39}?)\s*(?:\[(?P<t>" + _TIME + r")\])?\s*:\s+(?P<text>\S.*)$")
+_SPEAKER = re.compile(
+    r"^(?P<speaker>[^\s:\[\]#][^:\[\]#]{0,39}?)\s*(?:\[(?P<t>"
+    + _TIME
+    + r")\])?\s*:\s+(?P<text>\S.*)$"
+)
 _CUE_TIMING = re.compile(rf"^\s*(?P<start>{_TIME})\s*-->\s*(?P<end>{_TIME})(?:\s.*)?$")
 _VOICE = re.compile(r"<v(?:\.[^\s>]+)?\s+(?P<speaker>[^>]+)>")
 _TAG = re.compile(r"</?[^>]+>")
@@ -165,7 +176,9 @@ def read_text(text: str, source: str) -> tuple[list[SegmentDraft], list[str]]:
                     f"{source}, line {line_no}: text before the first speaker turn "
                     "was kept as a segment without a speaker"
                 )
-            turns.append({"speaker": "", "start": start, "end": end, "lines": [line], "line": line_no})
+            turns.append(
+                {"speaker": "", "start": start, "end": end, "lines": [line], "line": line_no}
+            )
         paragraph_break = False
     segments = [
         SegmentDraft(
@@ -231,7 +244,11 @@ def _read_cues(text: str, source: str, *, vtt: bool) -> list[SegmentDraft]:
     if vtt:
         if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
             raise InvalidInputs(
-                [InvalidInput("not a WebVTT file: the first line must be 'WEBVTT'", source=source, line=1)]
+                [
+                    InvalidInput(
+                        "not a WebVTT file: the first line must be 'WEBVTT'", source=source, line=1
+                    )
+                ]
             )
         lines = lines[1:]
         offset = 2
@@ -279,7 +296,9 @@ def _read_cues(text: str, source: str, *, vtt: bool) -> list[SegmentDraft]:
         start, end = parse_time(m["start"]), parse_time(m["end"])
         if end < start:
             errors.append(
-                InvalidInput("the cue ends before it starts", source=source, line=line_no + timing_at)
+                InvalidInput(
+                    "the cue ends before it starts", source=source, line=line_no + timing_at
+                )
             )
             continue
         for speaker, body in _cue_text(block[timing_at + 1 :]):
@@ -378,7 +397,9 @@ def match_participant(
             "(e.g. P01_interview.txt) or list it in the transcript_file column",
             source=base,
         )
-    raise InvalidInput(f"several participants fit this file name: {', '.join(matches)}", source=base)
+    raise InvalidInput(
+        f"several participants fit this file name: {', '.join(matches)}", source=base
+    )
 
 
 @dataclass(frozen=True)
@@ -439,7 +460,9 @@ def import_transcripts(
                     status=InterviewStatus.IMPORTED,
                     source_name=transcript.source,
                     source_sha256=transcript.sha256,
-                    duration_s=max((s.end or s.start or 0.0 for s in transcript.segments), default=None)
+                    duration_s=max(
+                        (s.end or s.start or 0.0 for s in transcript.segments), default=None
+                    )
                     or None,
                 )
             )

@@ -48,8 +48,7 @@ SCRIPTS: dict[str, tuple[str, str, str, str, list[tuple[str, str]]]] = {
             ("I", "What would help you most?"),
             (
                 "P",
-                "A person I can talk to, and a letter on paper when something "
-                "important is due.",
+                "A person I can talk to, and a letter on paper when something important is due.",
             ),
         ],
     ),
@@ -114,9 +113,7 @@ def write_opus(samples: np.ndarray, path: Path) -> None:
     with av.open(str(path), "w", format="ogg") as out:
         stream = out.add_stream("libopus", rate=48000, layout="mono")
         stream.bit_rate = 24000
-        frame = av.AudioFrame.from_ndarray(
-            samples.reshape(1, -1), format="flt", layout="mono"
-        )
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = RATE
         resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
         for resampled in resampler.resample(frame) + resampler.resample(None):

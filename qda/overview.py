@@ -1,0 +1,70 @@
+"""Overview tables of a project (participants, interviews), for the UI and the CLI."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from qda.store import Project
+
+
+def participants_table(project: Project) -> pd.DataFrame:
+    """One row per participant: id, pseudonym, group, each attribute, interviews, codings."""
+    interviews = Counter(i.participant_id for i in project.interviews)
+    attribute_names = list(project.attribute_types)
+    rows = [
+        {
+            "participant": p.id,
+            "pseudonym": p.pseudonym,
+            "stakeholder_group": p.stakeholder_group,
+            **{name: p.attributes.get(name) for name in attribute_names},
+            "interviews": interviews[p.id],
+        }
+        for p in project.participants
+    ]
+    columns = ["participant", "pseudonym", "stakeholder_group", *attribute_names, "interviews"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def groups_table(project: Project) -> pd.DataFrame:
+    """Participants and interviews per stakeholder group."""
+    table = participants_table(project)
+    if table.empty:
+        return pd.DataFrame(columns=["stakeholder_group", "participants", "interviews"])
+    return (
+        table.groupby("stakeholder_group", sort=True)
+        .agg(participants=("participant", "count"), interviews=("interviews", "sum"))
+        .reset_index()
+    )
+
+
+def interviews_table(project: Project) -> pd.DataFrame:
+    """One row per interview: who, group, language, status, turns, coded turns, duration."""
+    participants = {p.id: p for p in project.participants}
+    segments = Counter(s.interview_id for s in project.segments())
+    segment_interview = {s.id: s.interview_id for s in project.segments()}
+    coded = Counter()
+    for segment_id in {c.segment_id for c in project.codings()}:
+        coded[segment_interview[segment_id]] += 1
+    rows = []
+    for i in project.interviews:
+        p = participants[i.participant_id]
+        rows.append(
+            {
+                "interview": i.id,
+                "participant": p.label,
+                "stakeholder_group": p.stakeholder_group,
+                "language": i.language,
+                "status": str(i.status),
+                "turns": segments[i.id],
+                "coded turns": coded[i.id],
+                "minutes": round(i.duration_s / 60, 1) if i.duration_s else None,
+                "source": i.source_name,
+            }
+        )
+    columns = [
+        "interview", "participant", "stakeholder_group", "language", "status",
+        "turns", "coded turns", "minutes", "source",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)

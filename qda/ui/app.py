@@ -1,0 +1,24 @@
+"""Streamlit entry point: page config and navigation, no logic.
+
+Run with `qda app [PROJECT]` (or `streamlit run app.py` from the repository).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def main() -> None:
+    st.set_page_config(page_title="qda", page_icon=":material/forum:", layout="wide")
+    pages = [
+        st.Page(PAGES / "project.py", title="Project", icon=":material/folder_open:", default=True),
+    ]
+    st.navigation(pages).run()
+
+
+if __name__ == "__main__":
+    main()

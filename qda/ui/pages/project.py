@@ -1,0 +1,193 @@
+"""Project page: open or create a project; see participants by group and interviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from qda.codebook import import_codebook
+from qda.codebook.yaml_format import read_codebook_yaml
+from qda.demo import build_demo
+from qda.errors import QdaError
+from qda.ingest import (
+    import_codings_csv,
+    import_participants,
+    import_transcripts,
+    read_participants_csv,
+)
+from qda.overview import groups_table, interviews_table, participants_table
+from qda.store import create_project, open_project
+from qda.ui.state import current_project, project_path, set_project_path, user
+
+
+def choose_project() -> None:
+    """Open, create, or build the demo project."""
+    st.title("qda")
+    st.write(
+        "Transcribe, code and compare interviews across stakeholder groups — "
+        "everything stays on this computer. Open a project folder, start a new one, "
+        "or try the demo study."
+    )
+    open_col, new_col, demo_col = st.columns(3)
+    with open_col, st.form("open_project"):
+        st.subheader("Open a project")
+        path = st.text_input("Project folder", key="open_path", placeholder="~/studies/my-study")
+        if st.form_submit_button("Open", type="primary"):
+            try:
+                open_project(path)
+                set_project_path(str(Path(path).expanduser().resolve()))
+                st.rerun()
+            except QdaError as e:
+                st.error(str(e))
+    with new_col, st.form("new_project"):
+        st.subheader("New project")
+        path = st.text_input(
+            "New project folder", key="new_path", placeholder="~/studies/new-study"
+        )
+        name = st.text_input("Name of the study", key="new_name")
+        if st.form_submit_button("Create"):
+            try:
+                create_project(path, name=name)
+                set_project_path(str(Path(path).expanduser().resolve()))
+                st.rerun()
+            except QdaError as e:
+                st.error(str(e))
+    with demo_col, st.form("demo_project"):
+        st.subheader("Demo study")
+        st.caption("14 interviews in English, Danish and French, a codebook and first codings.")
+        path = st.text_input("Folder for the demo", value="~/qda-demo", key="demo_path")
+        if st.form_submit_button("Build and open the demo"):
+            try:
+                with st.spinner("Building the demo study…"):
+                    build_demo(path)
+                set_project_path(str(Path(path).expanduser().resolve()))
+                st.rerun()
+            except QdaError as e:
+                st.error(str(e))
+
+
+def add_data(project) -> None:
+    """Uploaders for participants, transcripts, codebook and codings files."""
+    st.caption(
+        "Start with the participants (a CSV with participant_id, stakeholder_group and any "
+        "other columns), then their transcripts, a codebook and any existing codings. "
+        "A file with a problem changes nothing; the message says where the problem is."
+    )
+    participants_col, transcripts_col = st.columns(2)
+    with participants_col:
+        csv_file = st.file_uploader(
+            "Participants (CSV)", type=["csv", "txt"], key="up_participants"
+        )
+        if csv_file and st.button("Import participants", key="do_participants"):
+            try:
+                table = read_participants_csv(csv_file, csv_file.name)
+                n = import_participants(project, table)
+                for warning in table.warnings:
+                    st.warning(warning)
+                st.success(f"{n} participants imported.")
+            except QdaError as e:
+                st.error(str(e))
+    with transcripts_col:
+        files = st.file_uploader(
+            "Transcripts (.txt, .vtt, .srt)",
+            type=["txt", "vtt", "srt"],
+            accept_multiple_files=True,
+            key="up_transcripts",
+        )
+        if files and st.button("Import transcripts", key="do_transcripts"):
+            try:
+                result = import_transcripts(project, [(f.name, f) for f in files])
+                for warning in result.warnings:
+                    st.warning(warning)
+                st.success(
+                    f"{len(result.added)} interviews added"
+                    + (f"; {len(result.skipped)} already in the project" if result.skipped else "")
+                    + "."
+                )
+            except QdaError as e:
+                st.error(str(e))
+    codebook_col, codings_col = st.columns(2)
+    with codebook_col:
+        codebook_file = st.file_uploader("Codebook (YAML)", type=["yaml", "yml"], key="up_codebook")
+        if codebook_file and st.button("Import codebook", key="do_codebook"):
+            try:
+                codebook = read_codebook_yaml(codebook_file, codebook_file.name)
+                n = import_codebook(project, codebook, by=user(), source=codebook_file.name)
+                st.success(f"{n} codes imported.")
+            except QdaError as e:
+                st.error(str(e))
+    with codings_col:
+        codings_file = st.file_uploader("Codings (CSV)", type=["csv"], key="up_codings")
+        if codings_file and st.button("Import codings", key="do_codings"):
+            try:
+                n = import_codings_csv(project, codings_file, codings_file.name)
+                st.success(f"{n} codings applied.")
+            except QdaError as e:
+                st.error(str(e))
+
+
+def show_project(project) -> None:
+    summary = project.summary()
+    st.title(summary.name or Path(project_path() or "").name)
+    st.caption(f"Project folder: {project_path()}")
+    cols = st.columns(5)
+    cols[0].metric("Participants", summary.participants)
+    cols[1].metric("Interviews", summary.interviews)
+    cols[2].metric("Turns", summary.segments)
+    cols[3].metric("Codes", summary.codes)
+    cols[4].metric("Codings", summary.codings)
+
+    if summary.participants == 0:
+        st.info("This project is empty. Add participants first, then their transcripts.")
+        with st.container(border=True):
+            add_data(project)
+        return
+
+    st.header("Participants by stakeholder group")
+    groups = groups_table(project)
+    participants = participants_table(project)
+    tabs = st.tabs(
+        [f"{g} ({n})" for g, n in zip(groups.stakeholder_group, groups.participants, strict=True)]
+    )
+    for tab, group in zip(tabs, groups.stakeholder_group, strict=True):
+        with tab:
+            members = participants[participants.stakeholder_group == group]
+            st.dataframe(
+                members.drop(columns="stakeholder_group").dropna(axis="columns", how="all"),
+                hide_index=True,
+                width="stretch",
+            )
+
+    st.header("Interviews")
+    interviews = interviews_table(project)
+    if interviews.empty:
+        st.info("No interviews yet: import transcripts below.")
+    else:
+        st.dataframe(
+            interviews, hide_index=True, width="stretch", height=min(38 + 35 * len(interviews), 600)
+        )
+    waiting = participants[participants.interviews == 0]
+    if not waiting.empty:
+        st.caption(
+            f"No interview yet for {len(waiting)} participant(s): "
+            + ", ".join(
+                f"{r.participant} ({r.pseudonym})" if r.pseudonym else r.participant
+                for r in waiting.itertuples()
+            )
+        )
+
+    with st.expander("Add data: participants, transcripts, codebook, codings"):
+        add_data(project)
+
+
+project = current_project()
+if project is None:
+    choose_project()
+else:
+    with st.sidebar:
+        st.caption(f"Coding as **{user()}**")
+        if st.button("Close project", key="close_project"):
+            set_project_path(None)
+            st.rerun()
+    show_project(project)

@@ -1,0 +1,50 @@
+"""Session state and shared resources of the app, in one place.
+
+The open project is cached per path with `st.cache_resource` (one `Project` per
+database, shared by all sessions; it holds no state of its own besides its engine).
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from qda.errors import QdaError
+from qda.store import Project, current_user, open_project
+
+PROJECT_PATH = "project_path"
+USER = "user"
+
+
+@st.cache_resource(show_spinner=False)
+def _open(path: str) -> Project:
+    return open_project(path)
+
+
+def project_path() -> str | None:
+    """The folder of the open project: chosen in the app, else $QDA_PROJECT."""
+    st.session_state.setdefault(PROJECT_PATH, os.environ.get("QDA_PROJECT") or None)
+    return st.session_state[PROJECT_PATH]
+
+
+def set_project_path(path: str | None) -> None:
+    st.session_state[PROJECT_PATH] = path
+
+
+def current_project() -> Project | None:
+    """The open project, or None (with the reason shown) if none can be opened."""
+    path = project_path()
+    if not path:
+        return None
+    try:
+        return _open(path)
+    except QdaError as e:
+        st.error(str(e))
+        return None
+
+
+def user() -> str:
+    """The name recorded as coder / editor for this session."""
+    st.session_state.setdefault(USER, current_user())
+    return st.session_state[USER]
