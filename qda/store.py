@@ -433,53 +433,61 @@ class Project:
                 )
 
     def save_participant(self, participant: Participant) -> None:
-        """Add a participant, or update the one with the same id.
+        """Add a participant, or update the one with the same id (see `save_participants`)."""
+        self.save_participants([participant])
 
-        Attributes not in `participant.attributes` are left as they are; every
+    def save_participants(self, participants: Sequence[Participant]) -> None:
+        """Add participants, or update those with the same id, in one transaction.
+
+        Attributes a participant does not mention are left as they are; every
         attribute used must be declared with `define_attribute` first (typed)."""
-        if not participant.id.strip():
-            raise InvalidInput("participant id is empty", column="participant_id")
-        if not participant.stakeholder_group.strip():
-            raise InvalidInput(
-                f"participant '{participant.id}' has no stakeholder group",
-                column="stakeholder_group",
-            )
+        for participant in participants:
+            if not participant.id.strip():
+                raise InvalidInput("participant id is empty", column="participant_id")
+            if not participant.stakeholder_group.strip():
+                raise InvalidInput(
+                    f"participant '{participant.id}' has no stakeholder group",
+                    column="stakeholder_group",
+                )
         with self.transaction() as conn:
             types = self.attribute_types
-            exists = conn.execute(
-                sa.select(participants_t.c.id).where(participants_t.c.id == participant.id)
-            ).scalar_one_or_none()
-            fields = {
-                "pseudonym": participant.pseudonym,
-                "stakeholder_group": participant.stakeholder_group,
-            }
-            if exists:
-                conn.execute(
-                    sa.update(participants_t)
-                    .where(participants_t.c.id == participant.id)
-                    .values(**fields)
-                )
-            else:
-                position = conn.execute(
-                    sa.select(sa.func.count()).select_from(participants_t)
-                ).scalar_one()
-                conn.execute(
-                    sa.insert(participants_t).values(id=participant.id, position=position, **fields)
-                )
-            for name, value in participant.attributes.items():
-                if name not in types:
-                    raise InvalidInput(f"attribute '{name}' is not defined", column=name)
-                key = (participant_attributes_t.c.participant_id == participant.id) & (
-                    participant_attributes_t.c.name == name
-                )
-                conn.execute(sa.delete(participant_attributes_t).where(key))
-                conn.execute(
-                    sa.insert(participant_attributes_t).values(
-                        participant_id=participant.id,
-                        name=name,
-                        value=_encode_attribute(value, types[name], name),
+            existing = set(conn.execute(sa.select(participants_t.c.id)).scalars())
+            position = len(existing)
+            inserts, updates, values = [], [], []
+            for p in participants:
+                fields = {"pseudonym": p.pseudonym, "stakeholder_group": p.stakeholder_group}
+                if p.id in existing:
+                    updates.append({"pid": p.id, **fields})
+                else:
+                    inserts.append({"id": p.id, "position": position, **fields})
+                    existing.add(p.id)
+                    position += 1
+                for name, value in p.attributes.items():
+                    if name not in types:
+                        raise InvalidInput(f"attribute '{name}' is not defined", column=name)
+                    values.append(
+                        {
+                            "participant_id": p.id,
+                            "name": name,
+                            "value": _encode_attribute(value, types[name], name),
+                        }
                     )
+            if inserts:
+                conn.execute(sa.insert(participants_t), inserts)
+            if updates:
+                conn.execute(
+                    sa.update(participants_t).where(participants_t.c.id == sa.bindparam("pid")),
+                    updates,
                 )
+            if values:
+                conn.execute(
+                    sa.delete(participant_attributes_t).where(
+                        (participant_attributes_t.c.participant_id == sa.bindparam("pid"))
+                        & (participant_attributes_t.c.name == sa.bindparam("aname"))
+                    ),
+                    [{"pid": v["participant_id"], "aname": v["name"]} for v in values],
+                )
+                conn.execute(sa.insert(participant_attributes_t), values)
 
     # --- interviews and segments
 

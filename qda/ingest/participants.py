@@ -239,6 +239,5 @@ def import_participants(project: Project, table: ParticipantTable) -> int:
                 project.define_attribute(name, kind if used else existing.get(name, kind))
             except InvalidInput as e:
                 raise InvalidInput(e.message, source=table.source, line=1, column=name) from None
-        for participant in table.participants:
-            project.save_participant(participant)
+        project.save_participants(table.participants)
     return len(table.participants)

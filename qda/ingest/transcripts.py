@@ -432,15 +432,15 @@ def import_transcripts(
     for name, stream in files:
         try:
             transcript = read_transcript(stream, name, interviewer_labels=interviewer_labels)
+            if transcript.sha256 in known_hashes:
+                skipped.append(name)
+                continue
             pid = match_participant(name, participants, transcript_files or {})
         except InvalidInputs as e:
             errors.extend(e.errors)
             continue
         except InvalidInput as e:
             errors.append(e)
-            continue
-        if transcript.sha256 in known_hashes:
-            skipped.append(name)
             continue
         known_hashes.add(transcript.sha256)
         planned.append((pid, transcript))

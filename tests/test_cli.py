@@ -1,0 +1,83 @@
+"""The `qda` command line, run as a user would (in-process, and once as a real process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+import qda
+from qda.cli import main
+from tests.conftest import REPO
+
+SAMPLES = REPO / "sample_transcripts"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_build_a_study_step_by_step(tmp_path):
+    study = tmp_path / "study"
+    assert run("init", study, "--name", "My study").exit_code == 0
+    result = run("import-participants", study, SAMPLES / "participants.csv")
+    assert result.exit_code == 0
+    assert "17 participants imported" in result.output
+    assert "age (number)" in result.output and "interview_date (date)" in result.output
+
+    files = [SAMPLES / "P01_maureen.txt", SAMPLES / "P02_dev.vtt", SAMPLES / "P06_priya.srt"]
+    result = run("import-transcripts", study, *files)
+    assert result.exit_code == 0, result.output
+    assert "added P01 from P01_maureen.txt" in result.output
+    assert "skipped" in run("import-transcripts", study, files[0]).output
+
+    result = run(
+        "import-codebook", study, REPO / "codebooks" / "digital_access.yaml", "--by", "anna"
+    )
+    assert "26 codes imported" in result.output
+    codings = tmp_path / "c.csv"
+    codings.write_text(
+        "interview,turn,code,coder\nP02,2,Access barriers/Devices and connectivity,anna\n"
+    )
+    assert "1 codings applied" in run("import-codings", study, codings).output
+
+    info = run("info", study).output
+    assert "My study" in info
+    assert "17 participants, 3 interviews" in info
+    assert "P06" in info and "Priya" in info
+
+    p = qda.open_project(study)
+    assert p.codebook_changes[-1].by == "anna"
+
+
+def test_errors_are_one_clear_line_without_traceback(tmp_path):
+    study = tmp_path / "study"
+    run("init", study)
+    bad = tmp_path / "people.csv"
+    bad.write_text("participant_id,group\nP01,a\n")
+    result = CliRunner().invoke(main, ["import-participants", str(study), str(bad)])
+    assert result.exit_code == 1
+    assert "people.csv, line 1: missing column 'stakeholder_group'" in result.output
+    assert "Traceback" not in result.output
+    assert qda.open_project(study).participants == []
+
+    result = CliRunner().invoke(main, ["info", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and "no qda project" in result.output
+
+
+def test_demo_command_builds_once_and_then_keeps_the_project(tmp_path):
+    path = tmp_path / "demo"
+    first = run("demo", path)
+    assert "built the demo study" in first.output and "14 interviews" in first.output
+    p = qda.open_project(path)
+    p.edit_segment(p.segments("P01")[1].id, "Edited by a researcher.", by="anna")
+    second = run("demo", path)
+    assert "already holds a project" in second.output
+    assert qda.open_project(path).segments("P01")[1].text == "Edited by a researcher."
+
+
+def test_console_script_runs(tmp_path):
+    qda_bin = [sys.executable, "-m", "qda.cli"]
+    out = subprocess.run([*qda_bin, "--version"], capture_output=True, text=True, check=True)
+    assert "0.1.0" in out.stdout

@@ -1,0 +1,128 @@
+"""Participants CSV: typed attributes, encodings, and errors that name the place."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from qda.errors import InvalidInput, InvalidInputs
+from qda.ingest import import_participants, read_participants_csv
+from qda.models import AttributeType
+from tests.conftest import as_file
+
+GOOD = """participant_id,pseudonym,stakeholder_group,site,age,interview_date,score:text
+P01,Maureen,beneficiaries,Leeds,71,2026-03-02,12
+P02,Dev,beneficiaries,Leeds,29,2026-03-03,7
+P03,Aisha,frontline staff,Leeds,,2026-03-05,
+"""
+
+
+def test_columns_become_typed_attributes(project):
+    table = read_participants_csv(as_file(GOOD), "p.csv")
+    assert table.attribute_types == {
+        "site": AttributeType.TEXT,
+        "age": AttributeType.NUMBER,
+        "interview_date": AttributeType.DATE,
+        "score": AttributeType.TEXT,  # the header fixed the type
+    }
+    assert import_participants(project, table) == 3
+    p1, _, p3 = project.participants
+    assert p1.pseudonym == "Maureen" and p1.stakeholder_group == "beneficiaries"
+    assert p1.attributes == {
+        "site": "Leeds",
+        "age": 71.0,
+        "interview_date": dt.date(2026, 3, 2),
+        "score": "12",
+    }
+    assert "age" not in p3.attributes  # empty cell = unknown
+
+
+def test_semicolons_bom_and_decimal_commas(project):
+    data = "\ufeffparticipant_id;stakeholder_group;hours\nP01;specialists;3,5\n".encode()
+    table = read_participants_csv(as_file(data.decode()), "excel.csv")
+    import_participants(project, table)
+    assert project.participants[0].attributes == {"hours": 3.5}
+
+
+def test_latin1_file_is_read_with_a_warning(project):
+    text = "participant_id,stakeholder_group,site\nP17,allied organisations,Lille\nP18,x,Køge\n"
+    table = read_participants_csv(as_file(text, "latin-1"), "latin.csv")
+    assert table.participants[1].attributes["site"] == "Køge"
+    assert "not UTF-8" in table.warnings[0] and "line 3" in table.warnings[0]
+
+
+def test_transcript_file_column_links_files(project):
+    text = "participant_id,stakeholder_group,transcript_file\nP01,a,interview one.txt\n"
+    table = read_participants_csv(as_file(text), "p.csv")
+    assert table.transcript_files == {"interview one.txt": "P01"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id,stakeholder_group\nP01,a\n", "p.csv, line 1: missing column 'participant_id'"),
+        (
+            "participant_id,stakeholder_group\nP01,a\nP02,b\nP01,c\n",
+            "p.csv, line 4, column 'participant_id': participant_id 'P01' also appears on line 2",
+        ),
+        (
+            "participant_id,stakeholder_group\nP01,\n",
+            "p.csv, line 2, column 'stakeholder_group': participant 'P01' has no stakeholder group",
+        ),
+        (
+            "participant_id,stakeholder_group,age:number\nP01,a,seventy\n",
+            "p.csv, line 2, column 'age': 'seventy' is not a number",
+        ),
+        (
+            "participant_id,stakeholder_group,born:date\nP01,a,02/03/1955\n",
+            "p.csv, line 2, column 'born': '02/03/1955' is not a date in the form YYYY-MM-DD",
+        ),
+        ("participant_id,stakeholder_group\nP01,a,extra\n", "p.csv, line 2: 3 cells"),
+        ("participant_id,stakeholder_group,age:years\n", "unknown attribute type 'years'"),
+        ("", "p.csv: the file is empty"),
+        ("participant_id,stakeholder_group\n", "no participant rows"),
+    ],
+)
+def test_bad_files_name_line_and_column_and_change_nothing(project, text, expected):
+    with pytest.raises(InvalidInputs) as raised:
+        table = read_participants_csv(as_file(text), "p.csv")
+        import_participants(project, table)
+    assert expected in str(raised.value)
+    assert "nothing was changed" in str(raised.value)
+    assert project.participants == []
+
+
+def test_all_problems_are_reported_at_once():
+    text = "participant_id,stakeholder_group,age:number\nP01,,70\n,a,1\nP03,a,x\n"
+    with pytest.raises(InvalidInputs) as raised:
+        read_participants_csv(as_file(text), "p.csv")
+    assert [e.line for e in raised.value.errors] == [2, 3, 4]
+
+
+def test_reimport_updates_and_keeps_types(project):
+    import_participants(project, read_participants_csv(as_file(GOOD), "p.csv"))
+    update = "participant_id,stakeholder_group,age\nP03,specialists,\n"
+    import_participants(project, read_participants_csv(as_file(update), "p2.csv"))
+    assert project.attribute_types["age"] is AttributeType.NUMBER
+    assert project.participants[2].stakeholder_group == "specialists"
+    assert len(project.participants) == 3
+
+
+def test_type_conflict_with_the_project_is_refused_whole(project):
+    import_participants(project, read_participants_csv(as_file(GOOD), "p.csv"))
+    before = project.participants
+    clash = "participant_id,stakeholder_group,age\nP09,a,very old\n"
+    with pytest.raises(InvalidInput) as raised:
+        import_participants(project, read_participants_csv(as_file(clash), "clash.csv"))
+    assert str(raised.value).startswith("clash.csv, line 1, column 'age': attribute 'age' is")
+    assert project.participants == before
+
+
+def test_many_rows(project):
+    rows = "".join(f"P{i:05d},group {i % 4},{i % 90}\n" for i in range(5000))
+    table = read_participants_csv(
+        as_file("participant_id,stakeholder_group,age\n" + rows), "big.csv"
+    )
+    assert import_participants(project, table) == 5000
+    assert len(project.participants) == 5000

@@ -1,0 +1,261 @@
+"""The project store: round trips, transactions, migrations, concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+import qda
+from qda.errors import InvalidInput, NotFound, ProjectError
+from qda.models import (
+    AttributeType,
+    Code,
+    CodingOrigin,
+    Decision,
+    InterviewStatus,
+    Participant,
+    SegmentDraft,
+)
+from qda.store import DB_FILE, MIGRATIONS, make_engine, migrate, schema_version
+
+
+def test_participants_round_trip_with_typed_attributes(project, tmp_path):
+    project.define_attribute("age", AttributeType.NUMBER)
+    project.define_attribute("joined", AttributeType.DATE)
+    project.define_attribute("site", AttributeType.TEXT)
+    project.save_participant(
+        Participant("P01", "beneficiaries", "Ann", {"age": 71.0, "joined": dt.date(2026, 3, 2)})
+    )
+    project.save_participant(Participant("P02", "specialists", attributes={"site": "Aarhus"}))
+    project.close()
+
+    reopened = qda.open_project(tmp_path / "study")
+    assert reopened.participants == [
+        Participant("P01", "beneficiaries", "Ann", {"age": 71.0, "joined": dt.date(2026, 3, 2)}),
+        Participant("P02", "specialists", "", {"site": "Aarhus"}),
+    ]
+    assert reopened.attribute_types == {
+        "age": AttributeType.NUMBER,
+        "joined": AttributeType.DATE,
+        "site": AttributeType.TEXT,
+    }
+    assert reopened.name == "Test study"
+
+
+def test_save_participant_updates_in_place(project):
+    project.define_attribute("site", AttributeType.TEXT)
+    project.save_participant(Participant("P01", "beneficiaries", attributes={"site": "Leeds"}))
+    project.save_participant(Participant("P01", "frontline staff", "Ann"))
+    (p,) = project.participants
+    assert (p.stakeholder_group, p.pseudonym, p.attributes) == (
+        "frontline staff",
+        "Ann",
+        {"site": "Leeds"},
+    )
+
+
+def test_attribute_values_must_match_their_type(project):
+    project.define_attribute("age", AttributeType.NUMBER)
+    with pytest.raises(InvalidInput, match="not a number"):
+        project.save_participant(Participant("P01", "beneficiaries", attributes={"age": "old"}))
+    with pytest.raises(InvalidInput, match="already a number attribute"):
+        project.define_attribute("age", AttributeType.TEXT)
+    assert project.participants == []
+
+
+def test_participant_needs_a_group(project):
+    with pytest.raises(InvalidInput, match="no stakeholder group"):
+        project.save_participant(Participant("P01", " "))
+
+
+def test_interview_segments_keep_original_text_when_edited(small_project):
+    interview = small_project.interview("P01")
+    assert interview.language == "en"
+    assert interview.status is InterviewStatus.IMPORTED
+    segments = small_project.segments("P01")
+    assert [s.index for s in segments] == [0, 1, 2]
+    assert [s.start for s in segments] == [0, 4, 9]
+
+    edited = small_project.edit_segment(segments[1].id, "Only on my mobile phone.", by="anna")
+    assert edited.text == "Only on my mobile phone."
+    assert edited.original_text == "Only on my phone."
+    assert edited.edited
+    assert not small_project.segment(segments[0].id).edited
+
+
+def test_second_interview_of_a_participant_gets_its_own_id(small_project):
+    second = small_project.add_interview("P01", [SegmentDraft("Follow-up.")])
+    assert second.id == "P01-2"
+    assert [i.id for i in small_project.interviews] == ["P01", "P01-2"]
+
+
+def test_interview_of_unknown_participant_is_refused(project):
+    with pytest.raises(NotFound, match="no participant 'P99'"):
+        project.add_interview("P99", [SegmentDraft("Hello")])
+    assert project.interviews == []
+
+
+def test_codes_tree_and_paths(small_project):
+    paths = small_project.code_paths()
+    assert list(paths) == ["Access barriers", "Access barriers/Devices"]
+    child = paths["Access barriers/Devices"]
+    assert child.parent_id == paths["Access barriers"].id
+    assert child.definition == "No device."
+    with pytest.raises(InvalidInput, match="already exists"):
+        small_project.add_code("Devices", by="x", parent_id=child.parent_id)
+    with pytest.raises(InvalidInput, match="contains '/'"):
+        small_project.add_code("A/B", by="x")
+    actions = [c.action for c in small_project.codebook_changes]
+    assert actions == ["add", "add"]
+
+
+def test_codings_are_idempotent_and_record_coder_origin_time(small_project):
+    segment = small_project.segments("P01")[1]
+    code = small_project.code_paths()["Access barriers/Devices"]
+    first = small_project.apply_code(segment.id, code.id, coder="anna")
+    again = small_project.apply_code(segment.id, code.id, coder="anna")
+    other = small_project.apply_code(segment.id, code.id, coder="lars")
+    part = small_project.apply_code(segment.id, code.id, coder="anna", span=(8, 16))
+    assert first == again
+    assert len(small_project.codings()) == 3
+    assert first.origin is CodingOrigin.MANUAL and first.created_at is not None
+    assert other.coder == "lars"
+    assert part.span == (8, 16) and first.span is None
+    assert len(small_project.codings(interview_id="P01", code_id=code.id)) == 3
+
+    small_project.remove_coding(other.id)
+    assert len(small_project.codings()) == 2
+    with pytest.raises(NotFound):
+        small_project.remove_coding(other.id)
+
+
+def test_coding_span_must_lie_inside_the_segment(small_project):
+    segment = small_project.segments("P01")[1]
+    code = small_project.codes[0]
+    with pytest.raises(InvalidInput, match="outside segment"):
+        small_project.apply_code(segment.id, code.id, coder="anna", span=(5, 500))
+
+
+def test_suggestion_decisions(small_project):
+    segment = small_project.segments("P01")[1]
+    theme, devices = small_project.codes
+    small_project.decide_suggestion(segment.id, theme.id, Decision.REJECTED, by="anna")
+    small_project.decide_suggestion(segment.id, devices.id, Decision.ACCEPTED, by="anna")
+    decisions = {d.code_id: d.decision for d in small_project.suggestion_decisions()}
+    assert decisions == {theme.id: Decision.REJECTED, devices.id: Decision.ACCEPTED}
+    (coding,) = small_project.codings()
+    assert (coding.code_id, coding.origin) == (devices.id, CodingOrigin.SUGGESTION)
+
+
+def test_failed_transaction_changes_nothing(small_project):
+    before = small_project.summary()
+    with pytest.raises(NotFound), small_project.transaction():
+        small_project.save_participant(Participant("P03", "specialists"))
+        small_project.add_interview("P03", [SegmentDraft("Hello")])
+        small_project.add_interview("P99", [SegmentDraft("Hello")])
+    assert small_project.summary() == before
+    assert [p.id for p in small_project.participants] == ["P01", "P02"]
+
+
+def test_sqlite_file_uses_wal_and_foreign_keys(project, tmp_path):
+    db = tmp_path / "study" / DB_FILE
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with project.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_schema_version_is_recorded(project):
+    assert project.schema_version == len(MIGRATIONS) >= 1
+
+
+def test_migrations_run_in_order_and_roll_back_on_failure(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    applied: list[int] = []
+
+    def add_notes(conn):
+        applied.append(2)
+        conn.exec_driver_sql("ALTER TABLE participants ADD COLUMN notes TEXT")
+
+    def broken(conn):
+        applied.append(3)
+        conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("migration bug")
+
+    with engine.connect() as conn, conn.begin():
+        assert migrate(conn, MIGRATIONS[:1]) == 1
+    with engine.connect() as conn, conn.begin():
+        assert migrate(conn, [*MIGRATIONS[:1], add_notes]) == 2
+    with pytest.raises(RuntimeError), engine.connect() as conn, conn.begin():
+        migrate(conn, [*MIGRATIONS[:1], add_notes, broken])
+    with engine.connect() as conn:
+        assert schema_version(conn) == 2
+        assert not sa.inspect(conn).has_table("half_done")
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("participants")}
+    assert "notes" in columns
+    assert applied == [2, 3]
+
+
+def test_project_from_a_newer_qda_is_refused_unchanged(project, tmp_path):
+    with project.transaction() as conn:
+        conn.exec_driver_sql("UPDATE qda_meta SET value = '99' WHERE key = 'schema_version'")
+    project.close()
+    with pytest.raises(ProjectError, match="upgrade qda"):
+        qda.open_project(tmp_path / "study")
+
+
+def test_open_missing_or_foreign_file_says_what_is_wrong(tmp_path):
+    with pytest.raises(ProjectError, match="no qda project"):
+        qda.open_project(tmp_path / "nothing")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / DB_FILE).write_text("hello")
+    with pytest.raises(ProjectError, match="not an SQLite database"):
+        qda.open_project(tmp_path / "notes")
+    with pytest.raises(ProjectError, match="already holds"):
+        qda.create_project(tmp_path / "notes")
+
+
+def test_in_memory_database_url(tmp_path):
+    p = qda.open_project("sqlite://")
+    p.save_participant(Participant("P01", "beneficiaries"))
+    assert [x.id for x in p.participants] == ["P01"]
+
+
+def test_two_writers_at_once_lose_nothing(small_project, tmp_path):
+    """Two connections (as two app sessions would) code at the same time."""
+    other = qda.open_project(tmp_path / "study")
+    segments = small_project.segments("P01")
+    code = small_project.codes[1]
+    errors: list[Exception] = []
+
+    def code_all(p, coder):
+        try:
+            for _ in range(20):
+                for s in segments:
+                    p.apply_code(s.id, code.id, coder=coder)
+        except Exception as e:  # collected and asserted below
+            errors.append(e)
+
+    threads = [
+        threading.Thread(target=code_all, args=(small_project, "anna")),
+        threading.Thread(target=code_all, args=(other, "lars")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(small_project.codings()) == 2 * len(segments)
+
+
+def test_save_code_keeps_id_on_rename(small_project):
+    code = small_project.codes[1]
+    renamed = small_project.save_code(
+        Code(code.id, "Devices and data", code.parent_id, code.definition), by="anna"
+    )
+    assert renamed.id == code.id
+    assert "Access barriers/Devices and data" in small_project.code_paths()
