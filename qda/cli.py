@@ -63,14 +63,13 @@ def init(project: Path, name: str) -> None:
 @_errors_as_messages
 def demo(project: Path, run: bool, port: int) -> None:
     """Build the demo study in folder PROJECT (kept as it is if it already exists)."""
-    from qda.demo import build_demo
-    from qda.store import DB_FILE, open_project
+    from qda.demo import open_or_build_demo
 
-    if (project / DB_FILE).exists():
-        open_project(project)  # checks it is a readable project
+    opened, built = open_or_build_demo(project)
+    if not built:
         click.echo(f"{project} already holds a project: opening it unchanged")
     else:
-        summary = build_demo(project).summary()
+        summary = opened.summary()
         click.echo(
             f"built the demo study in {project}: {summary.participants} participants, "
             f"{summary.interviews} interviews, {summary.codes} codes, {summary.codings} codings"

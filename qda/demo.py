@@ -85,3 +85,15 @@ def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return open_project(target)
+
+
+def open_or_build_demo(path: str | Path) -> tuple[Project, bool]:
+    """Open the project in `path`, building the demo there first if it holds none.
+
+    Returns:
+        The project, and whether it was built just now.
+    """
+    target = Path(path).expanduser()
+    if (target / DB_FILE).exists():
+        return open_project(target), False
+    return build_demo(target), True

@@ -13,7 +13,9 @@ PAGES = Path(__file__).parent / "pages"
 
 
 def main() -> None:
-    st.set_page_config(page_title="qda", page_icon=":material/forum:", layout="wide")
+    # The favicon is an emoji (drawn locally): a `:material/…:` favicon is fetched
+    # from Google's servers, and nothing may leave the machine.
+    st.set_page_config(page_title="qda", page_icon="💬", layout="wide")
     pages = [
         st.Page(PAGES / "project.py", title="Project", icon=":material/folder_open:", default=True),
     ]

@@ -8,7 +8,7 @@ import streamlit as st
 
 from qda.codebook import import_codebook
 from qda.codebook.yaml_format import read_codebook_yaml
-from qda.demo import build_demo
+from qda.demo import open_or_build_demo
 from qda.errors import QdaError
 from qda.ingest import (
     import_codings_csv,
@@ -55,12 +55,15 @@ def choose_project() -> None:
                 st.error(str(e))
     with demo_col, st.form("demo_project"):
         st.subheader("Demo study")
-        st.caption("14 interviews in English, Danish and French, a codebook and first codings.")
+        st.caption(
+            "14 interviews in English, Danish and French, a codebook and first codings. "
+            "Built in the folder below, or opened if it is already there."
+        )
         path = st.text_input("Folder for the demo", value="~/qda-demo", key="demo_path")
-        if st.form_submit_button("Build and open the demo"):
+        if st.form_submit_button("Open the demo"):
             try:
                 with st.spinner("Building the demo study…"):
-                    build_demo(path)
+                    open_or_build_demo(path)
                 set_project_path(str(Path(path).expanduser().resolve()))
                 st.rerun()
             except QdaError as e:

@@ -1,0 +1,63 @@
+"""The app in a real browser: headless Chromium opens the demo study."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser import CHROMIUM_FLAGS, chromium_path, running_app
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def test_demo_study_in_the_browser(browser, demo_copy):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_app(demo_copy, ARTIFACTS / "app.log") as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 1500})
+        started = time.monotonic()
+        page.goto(url)
+        heading = page.get_by_role("heading", name="Digital by default? (demo study)")
+        expect(heading).to_be_visible(timeout=30_000)
+        print(f"project page shown {time.monotonic() - started:.1f} s after navigation")
+
+        for label, value in [("Participants", "17"), ("Interviews", "14"), ("Codings", "88")]:
+            metric = page.get_by_test_id("stMetric").filter(has_text=label)
+            expect(metric).to_contain_text(value)
+        tabs = page.get_by_role("tab")
+        expect(tabs).to_have_text(
+            [
+                "allied organisations (5)",
+                "beneficiaries (5)",
+                "frontline staff (4)",
+                "specialists (3)",
+            ]
+        )
+        page.get_by_role("tab", name="beneficiaries (5)").click()
+        expect(page.get_by_role("tabpanel").get_by_test_id("stDataFrame").first).to_be_visible()
+        expect(page.get_by_text("No interview yet for 3 participant(s)")).to_be_visible()
+        # Nothing may leave the machine: the app asks no other host for anything.
+        hosts = set()
+        page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
+        page.reload()
+        expect(heading).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1500)
+        assert hosts <= {url.split("/")[2]}, hosts
+        page.screenshot(path=str(ARTIFACTS / "project.png"), full_page=True)
+
+        page.get_by_role("button", name="Close project").click()
+        expect(page.get_by_role("heading", name="Open a project")).to_be_visible()
+        expect(page.get_by_label("Folder for the demo")).to_have_value("~/qda-demo")
+        page.screenshot(path=str(ARTIFACTS / "start.png"), full_page=True)

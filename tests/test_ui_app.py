@@ -1,0 +1,119 @@
+"""The app shell, driven by Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import qda
+from tests.conftest import REPO
+
+APP = str(REPO / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches(monkeypatch):
+    """Each test starts with no cached project and no project from the environment."""
+    monkeypatch.delenv("QDA_PROJECT", raising=False)
+    monkeypatch.setenv("QDA_USER", "anna")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def start(**env) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [h.value for h in at.header]
+    parts += [c.value for c in at.caption] + [i.value for i in at.info] + [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_without_a_project_the_page_offers_open_create_demo():
+    at = start()
+    assert at.title[0].value == "qda"
+    assert [s.value for s in at.subheader] == ["Open a project", "New project", "Demo study"]
+
+
+def test_demo_project_from_environment_shows_groups_and_interviews(demo_path, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_path))
+    at = start()
+    assert at.title[0].value == "Digital by default? (demo study)"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "Participants": "17",
+        "Interviews": "14",
+        "Turns": "266",
+        "Codes": "26",
+        "Codings": "88",
+    }
+    labels = [t.label for t in at.tabs]
+    assert labels == [
+        "allied organisations (5)",
+        "beneficiaries (5)",
+        "frontline staff (4)",
+        "specialists (3)",
+    ]
+    interviews = at.dataframe[-1].value
+    assert list(interviews.interview) == [f"P{i:02d}" for i in range(1, 15)]
+    assert set(interviews.status) == {"imported"}
+    assert "P15 (Lorraine)" in texts(at)
+
+
+def test_open_a_project_by_folder(demo_path):
+    at = start()
+    at.text_input(key="open_path").input(str(demo_path))
+    at.button[0].click().run()
+    assert at.title[0].value == "Digital by default? (demo study)"
+
+
+def test_opening_a_missing_folder_says_so(tmp_path):
+    at = start()
+    at.text_input(key="open_path").input(str(tmp_path / "nothing"))
+    at.button[0].click().run()
+    assert "no qda project" in at.error[0].value
+
+
+def test_create_a_project_and_import_participants(tmp_path):
+    at = start()
+    at.text_input(key="new_path").input(str(tmp_path / "new"))
+    at.text_input(key="new_name").input("Pilot")
+    at.button[1].click().run()
+    assert at.title[0].value == "Pilot"
+    assert "This project is empty" in at.info[0].value
+
+    bad = b"participant_id,group\nP01,a\n"
+    at.file_uploader(key="up_participants").set_value(("people.csv", bad, "text/csv")).run()
+    at.button(key="do_participants").click().run()
+    assert "people.csv, line 1: missing column 'stakeholder_group'" in at.error[0].value
+    assert qda.open_project(tmp_path / "new").participants == []
+
+    good = b"participant_id,stakeholder_group\nP01,beneficiaries\nP02,specialists\n"
+    at.file_uploader(key="up_participants").set_value(("people.csv", good, "text/csv")).run()
+    at.button(key="do_participants").click().run()
+    assert "2 participants imported." in at.success[0].value
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Participants"] == "2"
+
+
+def test_demo_in_one_click_then_reopened_unchanged(tmp_path):
+    at = start()
+    at.text_input(key="demo_path").input(str(tmp_path / "demo"))
+    at.button[2].click().run()
+    assert at.title[0].value == "Digital by default? (demo study)"
+    p = qda.open_project(tmp_path / "demo")
+    p.edit_segment(p.segments("P03")[0].id, "Changed.", by="anna")
+
+    at = start()
+    at.text_input(key="demo_path").input(str(tmp_path / "demo"))
+    at.button[2].click().run()
+    assert not at.error
+    assert qda.open_project(tmp_path / "demo").segments("P03")[0].text == "Changed."
