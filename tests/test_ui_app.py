@@ -32,8 +32,12 @@ def start(**env) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [h.value for h in at.header]
-    parts += [c.value for c in at.caption] + [i.value for i in at.info] + [e.value for e in at.error]
+    parts = (
+        [m.value for m in at.markdown] + [t.value for t in at.title] + [h.value for h in at.header]
+    )
+    parts += (
+        [c.value for c in at.caption] + [i.value for i in at.info] + [e.value for e in at.error]
+    )
     return "\n".join(str(p) for p in parts)
 
 
