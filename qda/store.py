@@ -436,11 +436,15 @@ class Project:
         """Add a participant, or update the one with the same id (see `save_participants`)."""
         self.save_participants([participant])
 
-    def save_participants(self, participants: Sequence[Participant]) -> None:
+    def save_participants(
+        self, participants: Sequence[Participant], *, clear_missing: bool = False
+    ) -> None:
         """Add participants, or update those with the same id, in one transaction.
 
-        Attributes a participant does not mention are left as they are; every
-        attribute used must be declared with `define_attribute` first (typed)."""
+        Every attribute used must be declared with `define_attribute` first (typed).
+        Attributes a participant does not mention are left as they are, or removed
+        with `clear_missing` (a table edited whole, where an empty cell means unknown).
+        """
         for participant in participants:
             if not participant.id.strip():
                 raise InvalidInput("participant id is empty", column="participant_id")
@@ -478,6 +482,13 @@ class Project:
                 conn.execute(
                     sa.update(participants_t).where(participants_t.c.id == sa.bindparam("pid")),
                     updates,
+                )
+            if clear_missing:
+                conn.execute(
+                    sa.delete(participant_attributes_t).where(
+                        participant_attributes_t.c.participant_id == sa.bindparam("pid")
+                    ),
+                    [{"pid": p.id} for p in participants],
                 )
             if values:
                 conn.execute(
@@ -658,8 +669,11 @@ class Project:
         if "/" in name:
             raise InvalidInput(f"code name '{name}' contains '/', which separates paths")
         with self.transaction() as conn:
-            if code.parent_id is not None:
-                self.code(code.parent_id)
+            ancestor = code.parent_id
+            while ancestor is not None:
+                if ancestor == code.id:
+                    raise InvalidInput(f"'{name}' cannot be placed under itself or its own child")
+                ancestor = self.code(ancestor).parent_id
             siblings = conn.execute(
                 sa.select(codes_t.c.id).where(
                     (codes_t.c.name == name)

@@ -8,6 +8,7 @@ import pytest
 
 from qda.errors import InvalidInput, InvalidInputs
 from qda.ingest import import_participants, read_participants_csv
+from qda.ingest.participants import save_edited_participants
 from qda.models import AttributeType
 from tests.conftest import as_file
 
@@ -126,3 +127,32 @@ def test_many_rows(project):
     )
     assert import_participants(project, table) == 5000
     assert len(project.participants) == 5000
+
+
+def test_table_edits_are_checked_by_row_and_clear_emptied_cells(project):
+    import_participants(project, read_participants_csv(as_file(GOOD), "p.csv"))
+    records = [
+        {
+            "participant_id": p.id,
+            "pseudonym": p.pseudonym,
+            "stakeholder_group": p.stakeholder_group,
+            **p.attributes,
+        }
+        for p in project.participants
+    ]
+    records[0]["age"] = float("nan")  # emptied in the table
+    records[1]["stakeholder_group"] = "specialists"
+    assert save_edited_participants(project, records) == 3
+    p1, p2, _ = project.participants
+    assert "age" not in p1.attributes and p1.attributes["site"] == "Leeds"
+    assert p2.stakeholder_group == "specialists"
+    assert p2.attributes["interview_date"] == dt.date(2026, 3, 3)
+
+    records[2]["stakeholder_group"] = None
+    records[1]["age"] = "old"
+    with pytest.raises(InvalidInputs) as raised:
+        save_edited_participants(project, records)
+    message = str(raised.value)
+    assert "participants table, row 2, column 'age': 'old' is not a number" in message
+    assert "participants table, row 3, column 'stakeholder_group'" in message
+    assert project.participants[2].stakeholder_group == "frontline staff"

@@ -259,3 +259,10 @@ def test_save_code_keeps_id_on_rename(small_project):
     )
     assert renamed.id == code.id
     assert "Access barriers/Devices and data" in small_project.code_paths()
+
+
+def test_a_code_cannot_become_its_own_ancestor(small_project):
+    theme, child = small_project.codes
+    with pytest.raises(InvalidInput, match="under itself or its own child"):
+        small_project.save_code(Code(theme.id, theme.name, parent_id=child.id), by="anna")
+    assert small_project.code(theme.id).parent_id is None

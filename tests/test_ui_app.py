@@ -66,7 +66,7 @@ def test_demo_project_from_environment_shows_groups_and_interviews(demo_path, mo
         "frontline staff (4)",
         "specialists (3)",
     ]
-    interviews = at.dataframe[-1].value
+    (interviews,) = [d.value for d in at.dataframe if "interview" in d.value.columns]
     assert list(interviews.interview) == [f"P{i:02d}" for i in range(1, 15)]
     assert set(interviews.status) == {"imported"}
     assert "P15 (Lorraine)" in texts(at)
@@ -121,3 +121,57 @@ def test_demo_in_one_click_then_reopened_unchanged(tmp_path):
     at.button[2].click().run()
     assert not at.error
     assert qda.open_project(tmp_path / "demo").segments("P03")[0].text == "Changed."
+
+
+def test_add_participants_by_hand_then_edit_them(tmp_path):
+    qda.create_project(tmp_path / "p", name="Pilot").close()
+    at = start()
+    at.text_input(key="open_path").input(str(tmp_path / "p"))
+    at.button[0].click().run()
+    at.text_input(key="new_participant_id").input("P01")
+    at.text_input(key="new_participant_pseudonym").input("Ann")
+    at.text_input(key="new_participant_new_group").input("beneficiaries")
+    at.button(key="FormSubmitter:add_participant-Add participant").click().run()
+    assert not at.error
+    at.text_input(key="new_participant_id").input("P02")
+    at.text_input(key="new_participant_new_group").input("frontline staff")
+    at.button(key="FormSubmitter:add_participant-Add participant").click().run()
+    p = qda.open_project(tmp_path / "p")
+    assert [(x.id, x.pseudonym, x.stakeholder_group) for x in p.participants] == [
+        ("P01", "Ann", "beneficiaries"),
+        ("P02", "", "frontline staff"),
+    ]
+    assert [t.label for t in at.tabs] == ["beneficiaries (1)", "frontline staff (1)"]
+
+    at.text_input(key="new_participant_id").input("P01")
+    at.selectbox(key="new_participant_group").set_value("beneficiaries")
+    at.button(key="FormSubmitter:add_participant-Add participant").click().run()
+    assert "participant 'P01' already exists" in at.error[0].value
+    assert qda.open_project(tmp_path / "p").participant("P01").stakeholder_group == "beneficiaries"
+
+
+def test_edit_participants_in_the_table(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = start()
+    at.session_state["participants_editor"] = {
+        "edited_rows": {"0": {"stakeholder_group": "specialists", "age": None}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="save_participants").click().run()
+    assert at.success[0].value == "17 participants saved."
+    p01 = qda.open_project(demo_copy).participant("P01")
+    assert p01.stakeholder_group == "specialists"
+    assert "age" not in p01.attributes and p01.attributes["site"] == "Leeds"
+    assert "specialists (4)" in [t.label for t in at.tabs]
+
+    at.session_state["participants_editor"] = {
+        "edited_rows": {"1": {"stakeholder_group": None}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="save_participants").click().run()
+    assert "row 2, column 'stakeholder_group'" in at.error[0].value
+    assert qda.open_project(demo_copy).participant("P02").stakeholder_group == "beneficiaries"

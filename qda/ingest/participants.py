@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -156,6 +157,58 @@ def read_participants_csv(
             continue
         rows.append((line_no, {n: cell.strip() for n, cell in zip(names, raw, strict=True)}))
 
+    return _check_rows(columns, rows, source, errors, warnings, "line")
+
+
+def participants_from_records(
+    records: list[dict[str, object]],
+    attribute_types: dict[str, AttributeType],
+    source: str = "participants table",
+) -> ParticipantTable:
+    """Check participants edited as a table (one dict per row, typed cell values).
+
+    Cells may hold numbers, dates, text or None; columns are `participant_id`,
+    `stakeholder_group`, `pseudonym` and the project's attributes, typed as in
+    `attribute_types`. Problems are reported by row (1-based) and column.
+
+    Raises:
+        InvalidInputs: every problem found.
+    """
+    columns = [(name, None) for name in ("participant_id", "pseudonym", "stakeholder_group")]
+    columns += list(attribute_types.items())
+    rows = [
+        (number, {name: _cell_text(record.get(name)) for name, _ in columns})
+        for number, record in enumerate(records, start=1)
+    ]
+    rows = [(n, r) for n, r in rows if any(r.values())]
+    return _check_rows(columns, rows, source, [], [], "row")
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _check_rows(
+    columns: list[tuple[str, AttributeType | None]],
+    rows: list[tuple[int, dict[str, str]]],
+    source: str,
+    errors: list[InvalidInput],
+    warnings: list[str],
+    unit: str,
+) -> ParticipantTable:
+    """Type the attribute columns and check each row; `unit` is "line" or "row"."""
+
+    def problem(message: str, number: int, column: str | None = None) -> InvalidInput:
+        return InvalidInput(message, source=source, column=column, **{unit: number})
+
     attr_columns = [(n, kind) for n, kind in columns if n not in RESERVED]
     types = {n: kind or _infer_type([r[n] for _, r in rows]) for n, kind in attr_columns}
     participants: list[Participant] = []
@@ -164,40 +217,33 @@ def read_participants_csv(
     for line_no, row in rows:
         pid = row["participant_id"]
         if not pid:
-            errors.append(
-                InvalidInput(
-                    "participant_id is empty", source=source, line=line_no, column="participant_id"
-                )
-            )
+            errors.append(problem("participant_id is empty", line_no, "participant_id"))
             continue
         if len(pid) > MAX_ID_LENGTH or any(c in pid for c in "/\\\n\t"):
             errors.append(
-                InvalidInput(
+                problem(
                     f"participant_id '{pid[:40]}' is too long or has '/', '\\' or tabs",
-                    source=source,
-                    line=line_no,
-                    column="participant_id",
+                    line_no,
+                    "participant_id",
                 )
             )
             continue
         if pid in first_line_of:
             errors.append(
-                InvalidInput(
-                    f"participant_id '{pid}' also appears on line {first_line_of[pid]}",
-                    source=source,
-                    line=line_no,
-                    column="participant_id",
+                problem(
+                    f"participant_id '{pid}' also appears on {unit} {first_line_of[pid]}",
+                    line_no,
+                    "participant_id",
                 )
             )
             continue
         first_line_of[pid] = line_no
         if not row["stakeholder_group"]:
             errors.append(
-                InvalidInput(
+                problem(
                     f"participant '{pid}' has no stakeholder group",
-                    source=source,
-                    line=line_no,
-                    column="stakeholder_group",
+                    line_no,
+                    "stakeholder_group",
                 )
             )
             continue
@@ -207,7 +253,7 @@ def read_participants_csv(
                 try:
                     attributes[name] = _convert(row[name], kind)
                 except ValueError as e:
-                    errors.append(InvalidInput(str(e), source=source, line=line_no, column=name))
+                    errors.append(problem(str(e), line_no, name))
         if row.get("transcript_file"):
             transcripts[row["transcript_file"]] = pid
         participants.append(
@@ -221,8 +267,22 @@ def read_participants_csv(
     if errors:
         raise InvalidInputs(errors)
     if not participants:
-        raise InvalidInputs([InvalidInput("no participant rows", source=source, line=2)])
+        raise InvalidInputs([problem("no participant rows", 2 if unit == "line" else 1)])
     return ParticipantTable(participants, types, transcripts, warnings, source)
+
+
+def save_edited_participants(
+    project: Project, records: list[dict[str, object]], source: str = "participants table"
+) -> int:
+    """Store participants edited as a table in the app: an emptied cell clears that
+    attribute. Rows are checked first; a table with any problem changes nothing.
+
+    Returns:
+        How many participants were saved.
+    """
+    table = participants_from_records(records, project.attribute_types, source)
+    project.save_participants(table.participants, clear_missing=True)
+    return len(table.participants)
 
 
 def import_participants(project: Project, table: ParticipantTable) -> int:

@@ -48,3 +48,20 @@ def user() -> str:
     """The name recorded as coder / editor for this session."""
     st.session_state.setdefault(USER, current_user())
     return st.session_state[USER]
+
+
+FLASH = "flash"
+
+
+def flash(message: str) -> None:
+    """Show `message` as a success on the next run, then rerun so that every table on
+    the page reflects the change just made."""
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    """Show (once) the message left by `flash`."""
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message)

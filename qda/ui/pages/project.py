@@ -16,9 +16,18 @@ from qda.ingest import (
     import_transcripts,
     read_participants_csv,
 )
+from qda.ingest.participants import save_edited_participants
+from qda.models import AttributeType
 from qda.overview import groups_table, interviews_table, participants_table
 from qda.store import create_project, open_project
-from qda.ui.state import current_project, project_path, set_project_path, user
+from qda.ui.state import (
+    current_project,
+    flash,
+    project_path,
+    set_project_path,
+    show_flash,
+    user,
+)
 
 
 def choose_project() -> None:
@@ -86,9 +95,7 @@ def add_data(project) -> None:
             try:
                 table = read_participants_csv(csv_file, csv_file.name)
                 n = import_participants(project, table)
-                for warning in table.warnings:
-                    st.warning(warning)
-                st.success(f"{n} participants imported.")
+                flash(" ".join([f"{n} participants imported.", *table.warnings]))
             except QdaError as e:
                 st.error(str(e))
     with transcripts_col:
@@ -101,12 +108,11 @@ def add_data(project) -> None:
         if files and st.button("Import transcripts", key="do_transcripts"):
             try:
                 result = import_transcripts(project, [(f.name, f) for f in files])
-                for warning in result.warnings:
-                    st.warning(warning)
-                st.success(
-                    f"{len(result.added)} interviews added"
-                    + (f"; {len(result.skipped)} already in the project" if result.skipped else "")
-                    + "."
+                skipped = (
+                    f"; {len(result.skipped)} already in the project" if result.skipped else ""
+                )
+                flash(
+                    " ".join([f"{len(result.added)} interviews added{skipped}.", *result.warnings])
                 )
             except QdaError as e:
                 st.error(str(e))
@@ -117,7 +123,7 @@ def add_data(project) -> None:
             try:
                 codebook = read_codebook_yaml(codebook_file, codebook_file.name)
                 n = import_codebook(project, codebook, by=user(), source=codebook_file.name)
-                st.success(f"{n} codes imported.")
+                flash(f"{n} codes imported.")
             except QdaError as e:
                 st.error(str(e))
     with codings_col:
@@ -125,12 +131,72 @@ def add_data(project) -> None:
         if codings_file and st.button("Import codings", key="do_codings"):
             try:
                 n = import_codings_csv(project, codings_file, codings_file.name)
-                st.success(f"{n} codings applied.")
+                flash(f"{n} codings applied.")
             except QdaError as e:
                 st.error(str(e))
 
 
+def edit_participants(project, participants) -> None:
+    """A table of all participants to correct in place, then the form to add one."""
+    types = project.attribute_types
+    column_kinds = {
+        AttributeType.NUMBER: st.column_config.NumberColumn,
+        AttributeType.DATE: st.column_config.DateColumn,
+        AttributeType.TEXT: st.column_config.TextColumn,
+    }
+    config = {name: column_kinds[kind](name) for name, kind in types.items()}
+    config["participant"] = st.column_config.TextColumn("participant", disabled=True)
+    config["stakeholder_group"] = st.column_config.TextColumn("stakeholder_group", required=True)
+    st.caption("Correct groups, pseudonyms and attributes in the table, then save.")
+    edited = st.data_editor(
+        participants.drop(columns="interviews"),
+        key="participants_editor",
+        hide_index=True,
+        width="stretch",
+        column_config=config,
+    )
+    if st.button("Save participants", key="save_participants"):
+        records = edited.rename(columns={"participant": "participant_id"}).to_dict("records")
+        try:
+            n = save_edited_participants(project, records)
+            flash(f"{n} participants saved.")
+        except QdaError as e:
+            st.error(str(e))
+    add_participant(project, participants)
+
+
+def add_participant(project, participants) -> None:
+    """A form to add one participant by hand."""
+    with st.form("add_participant", clear_on_submit=True):
+        st.markdown("**Add a participant**")
+        id_col, name_col, group_col, new_group_col = st.columns(4)
+        pid = id_col.text_input("Participant id", key="new_participant_id", placeholder="P18")
+        pseudonym = name_col.text_input("Pseudonym", key="new_participant_pseudonym")
+        picked = group_col.selectbox(
+            "Stakeholder group",
+            sorted(set(participants.stakeholder_group)),
+            index=None,
+            placeholder="Pick a group",
+            key="new_participant_group",
+        )
+        new_group = new_group_col.text_input(
+            "… or a new group", key="new_participant_new_group", placeholder="e.g. carers"
+        )
+        if st.form_submit_button("Add participant"):
+            group = new_group.strip() or picked
+            record = {"participant_id": pid, "pseudonym": pseudonym, "stakeholder_group": group}
+            if pid.strip() in set(participants.participant):
+                st.error(f"participant '{pid.strip()}' already exists: edit it in the table")
+            else:
+                try:
+                    save_edited_participants(project, [record], source="new participant")
+                    flash(f"Participant {pid.strip()} added.")
+                except QdaError as e:
+                    st.error(str(e))
+
+
 def show_project(project) -> None:
+    show_flash()
     summary = project.summary()
     st.title(summary.name or Path(project_path() or "").name)
     st.caption(f"Project folder: {project_path()}")
@@ -142,7 +208,11 @@ def show_project(project) -> None:
     cols[4].metric("Codings", summary.codings)
 
     if summary.participants == 0:
-        st.info("This project is empty. Add participants first, then their transcripts.")
+        st.info(
+            "This project is empty. Add participants first (one by one or from a CSV "
+            "file), then their transcripts."
+        )
+        add_participant(project, participants_table(project))
         with st.container(border=True):
             add_data(project)
         return
@@ -179,6 +249,9 @@ def show_project(project) -> None:
                 for r in waiting.itertuples()
             )
         )
+
+    with st.expander("Edit or add participants"):
+        edit_participants(project, participants)
 
     with st.expander("Add data: participants, transcripts, codebook, codings"):
         add_data(project)
