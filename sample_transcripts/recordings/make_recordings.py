@@ -25,10 +25,11 @@ HERE = Path(__file__).parent
 RATE = 22050
 PAUSE_S = 0.5
 
-# stem -> (espeak language, interviewer voice, participant voice, participant name, turns)
-SCRIPTS: dict[str, tuple[str, str, str, str, list[tuple[str, str]]]] = {
+# stem -> (words per minute, interviewer voice, participant voice, participant name, turns).
+# Danish is spoken slower: Whisper base recognises espeak-ng's Danish far better so.
+SCRIPTS: dict[str, tuple[int, str, str, str, list[tuple[str, str]]]] = {
     "P15_lorraine": (
-        "en-gb",
+        150,
         "en-gb+f3",
         "en-gb",
         "Lorraine",
@@ -53,9 +54,9 @@ SCRIPTS: dict[str, tuple[str, str, str, str, list[tuple[str, str]]]] = {
         ],
     ),
     "P16_birgit": (
-        "da",
+        130,
         "da+f3",
-        "da",
+        "da+m3",
         "Birgit",
         [
             ("I", "Birgit, hvad fylder mest i dit arbejde i borgerservice?"),
@@ -73,7 +74,7 @@ SCRIPTS: dict[str, tuple[str, str, str, str, list[tuple[str, str]]]] = {
         ],
     ),
     "P17_elodie": (
-        "fr-fr",
+        150,
         "fr-fr+f3",
         "fr-fr",
         "Élodie",
@@ -95,10 +96,10 @@ SCRIPTS: dict[str, tuple[str, str, str, str, list[tuple[str, str]]]] = {
 }
 
 
-def speak(text: str, voice: str) -> np.ndarray:
+def speak(text: str, voice: str, speed: int) -> np.ndarray:
     """Synthesise `text` with espeak-ng and return float32 samples at RATE."""
     wav_bytes = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", "150", "--stdout", text],
+        ["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
         check=True,
         capture_output=True,
     ).stdout
@@ -129,12 +130,12 @@ def timestamp(seconds: float) -> str:
 
 
 def make(stem: str) -> float:
-    _lang, voice_i, voice_p, name, turns = SCRIPTS[stem]
+    speed, voice_i, voice_p, name, turns = SCRIPTS[stem]
     pieces: list[np.ndarray] = [np.zeros(int(RATE * PAUSE_S), np.float32)]
     lines: list[str] = []
     t = PAUSE_S
     for who, text in turns:
-        speech = speak(text, voice_i if who == "I" else voice_p)
+        speech = speak(text, voice_i if who == "I" else voice_p, speed)
         lines.append(f"[{timestamp(t)}] {'Interviewer' if who == 'I' else name}: {text}")
         pieces += [speech, np.zeros(int(RATE * PAUSE_S), np.float32)]
         t += len(speech) / RATE + PAUSE_S
