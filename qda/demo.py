@@ -40,6 +40,12 @@ def data_dir() -> Path:
     return root
 
 
+def _demo_folder(path: str | Path) -> Path:
+    if not str(path).strip():
+        raise ProjectError("no folder given for the demo study")
+    return Path(path).expanduser().resolve()
+
+
 def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
     """Build the demo project in folder `path`.
 
@@ -49,7 +55,7 @@ def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
     Raises:
         ProjectError: `path` already holds a project (it is never overwritten).
     """
-    target = Path(path).expanduser()
+    target = _demo_folder(path)
     if (target / DB_FILE).exists():
         raise ProjectError(f"{target} already holds a qda project; it was left as it is")
     if target.exists() and any(target.iterdir()):
@@ -93,7 +99,7 @@ def open_or_build_demo(path: str | Path) -> tuple[Project, bool]:
     Returns:
         The project, and whether it was built just now.
     """
-    target = Path(path).expanduser()
+    target = _demo_folder(path)
     if (target / DB_FILE).exists():
         return open_project(target), False
     return build_demo(target), True

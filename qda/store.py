@@ -966,6 +966,8 @@ def open_project(path: str | Path, *, create: bool = False) -> Project:
     """
     if isinstance(path, str) and "://" in path:
         return Project(make_engine(path))
+    if not str(path).strip():
+        raise ProjectError("no project folder given: enter the folder of the project")
     path = Path(path).expanduser()
     db = path if path.suffix in (".sqlite", ".db") else path / DB_FILE
     root = db.parent
@@ -988,6 +990,8 @@ def open_project(path: str | Path, *, create: bool = False) -> Project:
 
 def create_project(path: str | Path, name: str = "") -> Project:
     """Create a new, empty project folder (refuses to reuse one that holds a project)."""
+    if not str(path).strip():
+        raise ProjectError("no project folder given: enter a folder for the new project")
     path = Path(path).expanduser()
     if (path / DB_FILE).exists():
         raise ProjectError(f"{path} already holds a qda project; open it instead")

@@ -175,3 +175,14 @@ def test_edit_participants_in_the_table(demo_copy, monkeypatch):
     at.button(key="save_participants").click().run()
     assert "row 2, column 'stakeholder_group'" in at.error[0].value
     assert qda.open_project(demo_copy).participant("P02").stakeholder_group == "beneficiaries"
+
+
+def test_an_empty_folder_name_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    at = start()
+    at.button[1].click().run()
+    assert "no project folder given" in at.error[0].value
+    at.text_input(key="demo_path").input("")
+    at.button[2].click().run()
+    assert "no folder given for the demo" in at.error[-1].value
+    assert list(tmp_path.iterdir()) == []

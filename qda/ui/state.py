@@ -7,6 +7,7 @@ database, shared by all sessions; it holds no state of its own besides its engin
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import streamlit as st
 
@@ -29,7 +30,8 @@ def project_path() -> str | None:
 
 
 def set_project_path(path: str | None) -> None:
-    st.session_state[PROJECT_PATH] = path
+    """Make the project in folder `path` the open one (None: no project open)."""
+    st.session_state[PROJECT_PATH] = str(Path(path).expanduser().resolve()) if path else None
 
 
 def current_project() -> Project | None:

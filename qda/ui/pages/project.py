@@ -44,8 +44,8 @@ def choose_project() -> None:
         path = st.text_input("Project folder", key="open_path", placeholder="~/studies/my-study")
         if st.form_submit_button("Open", type="primary"):
             try:
-                open_project(path)
-                set_project_path(str(Path(path).expanduser().resolve()))
+                open_project(path).close()
+                set_project_path(path)
                 st.rerun()
             except QdaError as e:
                 st.error(str(e))
@@ -57,8 +57,8 @@ def choose_project() -> None:
         name = st.text_input("Name of the study", key="new_name")
         if st.form_submit_button("Create"):
             try:
-                create_project(path, name=name)
-                set_project_path(str(Path(path).expanduser().resolve()))
+                create_project(path, name=name).close()
+                set_project_path(path)
                 st.rerun()
             except QdaError as e:
                 st.error(str(e))
@@ -72,8 +72,8 @@ def choose_project() -> None:
         if st.form_submit_button("Open the demo"):
             try:
                 with st.spinner("Building the demo study…"):
-                    open_or_build_demo(path)
-                set_project_path(str(Path(path).expanduser().resolve()))
+                    open_or_build_demo(path)[0].close()
+                set_project_path(path)
                 st.rerun()
             except QdaError as e:
                 st.error(str(e))
