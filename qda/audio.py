@@ -1,0 +1,196 @@
+"""Check and decode recordings in-process with PyAV (its own FFmpeg; no `ffmpeg` needed).
+
+Accepts what researchers record: wav, mp3, m4a/aac, ogg/opus, flac, webm, and the
+audio track of video files (mp4, mov, mkv). Everything is decoded to 16 kHz float32,
+mono for the engines, plus the two channels of a stereo file (one voice per channel
+is a common interview set-up).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import av
+import numpy as np
+
+from qda.errors import InvalidInput
+
+SAMPLE_RATE = 16_000
+MIN_SECONDS = 0.5
+SILENCE_PEAK = 1e-3  # below this peak amplitude a recording is taken as silent
+MAX_SECONDS = 4 * 3600  # default limit: longer files are refused with a clear message
+
+AUDIO_EXTENSIONS = (
+    "wav", "mp3", "m4a", "aac", "ogg", "opus", "oga", "flac", "webm", "wma",
+    "mp4", "mov", "mkv", "avi", "3gp", "amr",
+)  # fmt: skip
+
+
+class UnsupportedAudio(InvalidInput):
+    """A recording qda cannot use, with the reason."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(reason, source=source)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a recording is, as found when checking it."""
+
+    duration: float  # seconds
+    channels: int
+    sample_rate: int
+    codec: str
+    container: str
+    has_video: bool = False
+
+
+@dataclass(frozen=True)
+class Audio:
+    """A decoded recording."""
+
+    samples: np.ndarray  # 16 kHz mono float32 in [-1, 1]
+    info: AudioInfo
+    stereo: np.ndarray | None = None  # (2, n) 16 kHz float32 when the file has 2+ channels
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+def sha256_of(source: str | Path | BinaryIO) -> str:
+    digest = hashlib.sha256()
+    if isinstance(source, str | Path):
+        with open(source, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    else:
+        position = source.tell()
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+        source.seek(position)
+    return digest.hexdigest()
+
+
+def _open(source: str | Path | BinaryIO, name: str) -> av.container.InputContainer:
+    if isinstance(source, str | Path):
+        size = Path(source).stat().st_size
+    else:
+        position = source.tell()
+        source.seek(0, 2)
+        size = source.tell() - position
+        source.seek(position)
+    if size == 0:
+        raise UnsupportedAudio(name, "the file is empty")
+    try:
+        container = av.open(source if not isinstance(source, Path) else str(source), "r")
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise UnsupportedAudio(
+            name, f"not an audio or video file qda can read ({_reason(e)})"
+        ) from None
+    if not container.streams.audio:
+        container.close()
+        raise UnsupportedAudio(name, "the file has no audio track")
+    return container
+
+
+def _reason(error: Exception | None) -> str:
+    text = getattr(error, "strerror", None) or str(error)
+    return text.split(": '", 1)[0] if text else type(error).__name__
+
+
+def probe(source: str | Path | BinaryIO, name: str = "") -> AudioInfo:
+    """Check that a file holds audio, without decoding it all."""
+    name = name or str(source)
+    with _open(source, name) as container:
+        return _info(container)
+
+
+def _info(container: av.container.InputContainer) -> AudioInfo:
+    stream = container.streams.audio[0]
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / 1_000_000
+    else:
+        duration = 0.0
+    return AudioInfo(
+        duration=duration,
+        channels=stream.codec_context.channels or 1,
+        sample_rate=stream.codec_context.sample_rate or 0,
+        codec=stream.codec_context.name,
+        container=container.format.name,
+        has_video=bool(container.streams.video),
+    )
+
+
+def load_audio(
+    source: str | Path | BinaryIO,
+    name: str = "",
+    *,
+    max_seconds: float = MAX_SECONDS,
+) -> Audio:
+    """Decode a recording to 16 kHz float32 after checking it.
+
+    Raises:
+        UnsupportedAudio: empty, not audio, no audio track, truncated (less than half
+            of its stated length decodes), too short, too long, or silent.
+    """
+    name = name or Path(str(source)).name
+    with _open(source, name) as container:
+        info = _info(container)
+        if info.duration > max_seconds:
+            raise UnsupportedAudio(
+                name,
+                f"the recording is {info.duration / 3600:.1f} hours long; the limit is "
+                f"{max_seconds / 3600:.1f} hours (split it, or raise the limit)",
+            )
+        stream = container.streams.audio[0]
+        layout = "stereo" if info.channels >= 2 else "mono"
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        decode_error = None
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray())
+        except (av.error.FFmpegError, ValueError) as e:
+            decode_error = e  # a damaged file: keep what decoded, judge below
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray())
+    channels = 2 if layout == "stereo" else 1
+    data = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
+    data = data.astype(np.float32, copy=False)
+    seconds = data.shape[1] / SAMPLE_RATE
+    if seconds == 0:
+        reason = f" ({_reason(decode_error)})" if decode_error else ""
+        raise UnsupportedAudio(name, f"no audio could be decoded from the file{reason}")
+    if info.duration > 0 and seconds < 0.5 * info.duration:
+        raise UnsupportedAudio(
+            name,
+            f"the file is damaged or truncated: only {seconds:.1f} s of its "
+            f"{info.duration:.1f} s could be decoded",
+        )
+    if seconds < MIN_SECONDS:
+        raise UnsupportedAudio(name, f"the recording is too short ({seconds:.2f} s)")
+    if seconds > max_seconds:
+        raise UnsupportedAudio(
+            name, f"the recording is longer than the limit of {max_seconds / 3600:.1f} hours"
+        )
+    mono = data.mean(axis=0) if channels == 2 else data[0]
+    if float(np.max(np.abs(mono))) < SILENCE_PEAK:
+        raise UnsupportedAudio(name, "the recording is silent: there is nothing to transcribe")
+    info = AudioInfo(
+        duration=seconds,
+        channels=info.channels,
+        sample_rate=info.sample_rate,
+        codec=info.codec,
+        container=info.container,
+        has_video=info.has_video,
+    )
+    return Audio(
+        samples=np.ascontiguousarray(mono), info=info, stereo=data if channels == 2 else None
+    )

@@ -1,0 +1,89 @@
+"""faster-whisper (CTranslate2): the default engine. int8 on CPU, float16 on a GPU."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+
+from qda.transcribe.types import (
+    Engine,
+    EngineInfo,
+    TranscribedSegment,
+    TranscriptionInfo,
+    TranscriptionOptions,
+    Word,
+)
+from qda.transcribe.weights import download_failed, find_model
+
+
+def _device() -> tuple[str, str]:
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        return "cuda", "float16"
+    return "cpu", "int8"
+
+
+class FasterWhisperTranscriber:
+    """Whisper through faster-whisper, loaded once and reused for many files."""
+
+    def __init__(self, model: str = "base", *, device: str | None = None, threads: int = 0):
+        import faster_whisper
+        from faster_whisper import WhisperModel
+
+        source = find_model(model)
+        device, compute_type = (
+            (device, "int8" if device == "cpu" else "float16") if device else _device()
+        )
+        threads = threads or min(4, os.cpu_count() or 1)
+        try:
+            self._model = WhisperModel(
+                str(source.path) if source.path else source.name,
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=threads,
+                download_root=None,
+                local_files_only=False,
+            )
+        except Exception as e:  # the hub download of a model that is not bundled
+            if source.path is None:
+                raise download_failed(model, e) from None
+            raise
+        self.info = EngineInfo(
+            engine=Engine.FASTER_WHISPER,
+            model=model,
+            version=faster_whisper.__version__,
+            device=device,
+            compute_type=compute_type,
+        )
+
+    def transcribe(
+        self, audio: np.ndarray, options: TranscriptionOptions
+    ) -> tuple[TranscriptionInfo, Iterator[TranscribedSegment]]:
+        segments, info = self._model.transcribe(
+            audio,
+            language=options.language,
+            beam_size=options.beam_size,
+            vad_filter=options.vad,
+            condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=options.word_timestamps,
+            initial_prompt=options.initial_prompt,
+            temperature=options.temperature,
+        )
+
+        def convert() -> Iterator[TranscribedSegment]:
+            for s in segments:
+                words = tuple(Word(w.start, w.end, w.word, w.probability) for w in (s.words or ()))
+                yield TranscribedSegment(s.start, s.end, s.text.strip(), words)
+
+        return (
+            TranscriptionInfo(info.language, info.language_probability, info.duration),
+            convert(),
+        )
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """The most likely language of the first 30 s, with its probability."""
+        language, probability, _ = self._model.detect_language(audio)
+        return language, probability
