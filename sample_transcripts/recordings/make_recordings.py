@@ -26,12 +26,14 @@ RATE = 22050
 PAUSE_S = 0.5
 
 # stem -> (words per minute, interviewer voice, participant voice, participant name, turns).
+# A variant (+f3, +m3) only takes effect after a voice *file* name (en, fr, da): espeak-ng
+# silently ignores it after a language tag such as en-gb.
 # Danish is spoken slower: Whisper base recognises espeak-ng's Danish far better so.
 SCRIPTS: dict[str, tuple[int, str, str, str, list[tuple[str, str]]]] = {
     "P15_lorraine": (
         150,
-        "en-gb+f3",
-        "en-gb",
+        "en+f3",
+        "en",
         "Lorraine",
         [
             ("I", "Lorraine, how do you usually contact the council?"),
@@ -75,8 +77,8 @@ SCRIPTS: dict[str, tuple[int, str, str, str, list[tuple[str, str]]]] = {
     ),
     "P17_elodie": (
         150,
-        "fr-fr+f3",
-        "fr-fr",
+        "fr+f3",
+        "fr",
         "Élodie",
         [
             ("I", "Élodie, comment votre association aide-t-elle les familles ?"),
