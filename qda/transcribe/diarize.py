@@ -171,7 +171,7 @@ def by_voice(
         centres.extend(start + (np.arange(count) + 0.5) * (end - start) / count)
     windows = []
     for centre in centres:
-        first = int(round((centre - WINDOW_S / 2) * 100))
+        first = round((centre - WINDOW_S / 2) * 100)
         first = min(max(first, 0), max(len(frames) - n_frames, 0))
         window = frames[first : first + n_frames]
         if len(window) < n_frames:
