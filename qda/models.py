@@ -87,6 +87,7 @@ class Interview:
     engine_options: dict[str, object] = field(default_factory=dict)
     error: str = ""  # why the last job failed, in words a researcher can act on
     created_at: dt.datetime | None = None
+    media_file: str = ""  # the recording, relative to the project folder ("" = none)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class SegmentDraft:
     role: SpeakerRole = SpeakerRole.PARTICIPANT
     start: float | None = None  # seconds from the start of the recording
     end: float | None = None
+    words: tuple[tuple[float, float, str], ...] = ()  # (start, end, word) when known
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,63 @@ class Segment:
     role: SpeakerRole = SpeakerRole.PARTICIPANT
     start: float | None = None
     end: float | None = None
+    words: tuple[tuple[float, float, str], ...] = ()
 
     @property
     def edited(self) -> bool:
         return self.text != self.original_text
+
+
+class JobStatus(StrEnum):
+    """Where a background job is."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        return self in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job (transcription of one interview) and its progress."""
+
+    id: int
+    kind: str
+    interview_id: str
+    status: JobStatus
+    options: dict[str, object]
+    progress_s: float = 0.0  # seconds of audio done
+    duration_s: float = 0.0
+    phase: str = ""  # what the job is doing now, in words
+    error: str = ""
+    worker: str = ""
+    created_by: str = ""
+    created_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+    @property
+    def fraction(self) -> float:
+        if self.status is JobStatus.DONE:
+            return 1.0
+        return min(1.0, self.progress_s / self.duration_s) if self.duration_s else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Estimated from the speed so far; None before there is a speed."""
+        if self.status is not JobStatus.RUNNING or not self.started_at or not self.heartbeat_at:
+            return None
+        elapsed = (self.heartbeat_at - self.started_at).total_seconds()
+        done = self.progress_s - float(self.options.get("resumed_from", 0.0) or 0.0)
+        if elapsed <= 0 or done <= 0:
+            return None
+        return (self.duration_s - self.progress_s) * elapsed / done
 
 
 @dataclass(frozen=True)

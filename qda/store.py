@@ -35,6 +35,8 @@ from qda.models import (
     Decision,
     Interview,
     InterviewStatus,
+    Job,
+    JobStatus,
     Participant,
     ProjectSummary,
     Segment,
@@ -97,6 +99,8 @@ interviews_t = sa.Table(
     sa.Column("engine_options", sa.Text, nullable=False, default="{}"),
     sa.Column("error", sa.Text, nullable=False, default=""),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # v2: the recording, stored in the project folder (path relative to it)
+    sa.Column("media_file", sa.String, nullable=False, server_default=""),
 )
 segments_t = sa.Table(
     "segments",
@@ -117,6 +121,8 @@ segments_t = sa.Table(
     sa.Column("original_text", sa.Text, nullable=False),
     sa.Column("edited_by", sa.String, nullable=False, default=""),
     sa.Column("edited_at", sa.DateTime),
+    # v2: word timings as JSON [[start, end, word], …] when the engine gave them
+    sa.Column("words", sa.Text, nullable=False, server_default="[]"),
     sa.UniqueConstraint("interview_id", "idx"),
 )
 codes_t = sa.Table(
@@ -161,6 +167,18 @@ decisions_t = sa.Table(
     sa.Column("decided_by", sa.String, nullable=False),
     sa.Column("decided_at", sa.DateTime, nullable=False),
 )
+# v2: the state of segments before each change (edit, merge, split, speaker), so that
+# no correction ever loses the text or timing it replaced.
+segment_history_t = sa.Table(
+    "segment_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("interview_id", sa.String, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("by", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("before", sa.Text, nullable=False),  # JSON list of the segment rows
+)
 codebook_changes_t = sa.Table(
     "codebook_changes",
     metadata,
@@ -169,6 +187,33 @@ codebook_changes_t = sa.Table(
     sa.Column("by", sa.String, nullable=False),
     sa.Column("action", sa.String, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
+)
+
+# v2: background jobs (transcription), with their progress, so that a page reload or
+# a restart finds them and a crashed job resumes where its stored segments end.
+jobs_t = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column(
+        "interview_id",
+        sa.String,
+        sa.ForeignKey("interviews.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("options", sa.Text, nullable=False),
+    sa.Column("phase", sa.String, nullable=False, server_default=""),
+    sa.Column("progress_s", sa.Float, nullable=False, server_default="0"),
+    sa.Column("duration_s", sa.Float, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("worker", sa.String, nullable=False, server_default=""),
+    sa.Column("created_by", sa.String, nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("heartbeat_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
 )
 
 sa.Index("ix_segments_interview", segments_t.c.interview_id, segments_t.c.idx)
@@ -181,14 +226,20 @@ sa.Index("ix_codings_code", codings_t.c.code_id)
 Migration = Callable[[Connection], None]
 
 
-def _migrate_1_initial(conn: Connection) -> None:
-    """Schema of the first release."""
-    metadata.create_all(conn)
+def _migrate_2_jobs(conn: Connection) -> None:
+    """0.2: background jobs, recordings kept in the project, word timings."""
+    jobs_t.create(conn)
+    segment_history_t.create(conn)
+    conn.exec_driver_sql("ALTER TABLE interviews ADD COLUMN media_file VARCHAR NOT NULL DEFAULT ''")
+    conn.exec_driver_sql("ALTER TABLE segments ADD COLUMN words TEXT NOT NULL DEFAULT '[]'")
 
 
-# Ordered: MIGRATIONS[i] brings a project from schema version i to i + 1. Never edit a
-# released migration; append a new one (an ALTER TABLE or a table rebuild) instead.
-MIGRATIONS: list[Migration] = [_migrate_1_initial]
+# Ordered upgrades: MIGRATIONS[i] brings schema version i + 1 to i + 2 (version 1 is the
+# first release). A new project is created at the latest version directly from the
+# table definitions above. Never edit a released migration; append a new one, and
+# change the table definitions to match.
+MIGRATIONS: list[Migration] = [_migrate_2_jobs]
+LATEST = len(MIGRATIONS) + 1
 
 
 def schema_version(conn: Connection) -> int:
@@ -202,7 +253,7 @@ def schema_version(conn: Connection) -> int:
 
 
 def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
-    """Apply the migrations a database lacks, inside the caller's transaction.
+    """Create the schema, or upgrade an older one, inside the caller's transaction.
 
     Returns:
         The schema version reached.
@@ -210,16 +261,21 @@ def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> i
     Raises:
         ProjectError: the database was written by a newer qda.
     """
+    latest = len(migrations) + 1
     current = schema_version(conn)
-    if current > len(migrations):
+    if current == 0:
+        metadata.create_all(conn)
+        _set_meta(conn, "schema_version", str(latest))
+        return latest
+    if current > latest:
         raise ProjectError(
             f"this project uses schema version {current}, but this qda only knows up to "
-            f"{len(migrations)}: upgrade qda to open it (the project was not changed)"
+            f"{latest}: upgrade qda to open it (the project was not changed)"
         )
-    for version in range(current, len(migrations)):
-        migrations[version](conn)
+    for version in range(current, latest):
+        migrations[version - 1](conn)
         _set_meta(conn, "schema_version", str(version + 1))
-    return len(migrations)
+    return latest
 
 
 def _set_meta(conn: Connection, key: str, value: str) -> None:
@@ -529,6 +585,7 @@ class Project:
         source_name: str = "",
         source_sha256: str = "",
         duration_s: float | None = None,
+        media_file: str = "",
     ) -> Interview:
         """Add an interview of a participant, with its segments if it has any yet.
 
@@ -565,6 +622,7 @@ class Project:
                     engine_options="{}",
                     error="",
                     created_at=_now(),
+                    media_file=media_file,
                 )
             )
             self._insert_segments(conn, interview_id, segments)
@@ -573,6 +631,11 @@ class Project:
     def _insert_segments(
         self, conn: Connection, interview_id: str, segments: Sequence[SegmentDraft]
     ) -> None:
+        first = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(segments_t.c.idx) + 1, 0)).where(
+                segments_t.c.interview_id == interview_id
+            )
+        ).scalar_one()
         if segments:
             conn.execute(
                 sa.insert(segments_t),
@@ -588,10 +651,41 @@ class Project:
                         "original_text": s.text,
                         "edited_by": "",
                         "edited_at": None,
+                        "words": json.dumps([list(w) for w in s.words]),
                     }
-                    for i, s in enumerate(segments)
+                    for i, s in enumerate(segments, start=first)
                 ],
             )
+
+    def append_segments(self, interview_id: str, segments: Sequence[SegmentDraft]) -> None:
+        """Add segments after the last one of an interview (as a transcription goes)."""
+        with self.transaction() as conn:
+            self.interview(interview_id)
+            self._insert_segments(conn, interview_id, segments)
+
+    def update_interview(self, interview_id: str, **fields: object) -> Interview:
+        """Change stored facts of an interview (status, language, engine, error, …)."""
+        allowed = {
+            "title", "language", "status", "duration_s", "engine", "model",
+            "engine_options", "error", "media_file", "source_name", "source_sha256",
+        }  # fmt: skip
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+        if "engine_options" in fields:
+            fields["engine_options"] = json.dumps(fields["engine_options"], ensure_ascii=False)
+        with self.transaction() as conn:
+            self.interview(interview_id)
+            conn.execute(
+                sa.update(interviews_t).where(interviews_t.c.id == interview_id).values(**fields)
+            )
+        return self.interview(interview_id)
+
+    def media_path(self, interview: Interview) -> Path | None:
+        """The stored recording of an interview, if there is one."""
+        if not interview.media_file or self.root is None:
+            return None
+        return self.root / interview.media_file
 
     def segments(self, interview_id: str | None = None) -> list[Segment]:
         """Segments of one interview in order, or of all interviews."""
@@ -826,6 +920,122 @@ class Project:
         with self._read() as conn:
             return [_coding(r) for r in conn.execute(query)]
 
+    # --- jobs
+
+    def queue_job(
+        self,
+        kind: str,
+        interview_id: str,
+        options: dict[str, object],
+        *,
+        by: str,
+        duration_s: float = 0.0,
+    ) -> Job:
+        """Queue a background job; it waits for a worker to claim it."""
+        with self.transaction() as conn:
+            self.interview(interview_id)
+            active = conn.execute(
+                sa.select(jobs_t.c.id).where(
+                    (jobs_t.c.interview_id == interview_id)
+                    & jobs_t.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+                )
+            ).first()
+            if active:
+                raise InvalidInput(f"interview {interview_id} already has a job queued or running")
+            result = conn.execute(
+                sa.insert(jobs_t).values(
+                    kind=kind,
+                    interview_id=interview_id,
+                    status=JobStatus.QUEUED,
+                    options=json.dumps(options, ensure_ascii=False),
+                    duration_s=duration_s,
+                    created_by=by,
+                    created_at=_now(),
+                )
+            )
+            job_id = result.inserted_primary_key[0]
+        return self.job(job_id)
+
+    def job(self, job_id: int) -> Job:
+        with self._read() as conn:
+            row = conn.execute(sa.select(jobs_t).where(jobs_t.c.id == job_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no job {job_id} in this project")
+        return _job(row)
+
+    def jobs(self, *, interview_id: str | None = None, active: bool = False) -> list[Job]:
+        """Jobs, newest last; `active`: only queued and running ones."""
+        query = sa.select(jobs_t).order_by(jobs_t.c.id)
+        if interview_id is not None:
+            query = query.where(jobs_t.c.interview_id == interview_id)
+        if active:
+            query = query.where(jobs_t.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+        with self._read() as conn:
+            return [_job(r) for r in conn.execute(query)]
+
+    def claim_job(self, worker: str, *, is_abandoned: Callable[[Job], bool]) -> Job | None:
+        """Give the oldest queued job, or a running job whose worker is gone (it then
+        resumes), to `worker`. Two workers never get the same job."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                sa.select(jobs_t)
+                .where(jobs_t.c.status.in_([JobStatus.RUNNING, JobStatus.QUEUED]))
+                .order_by(jobs_t.c.id)
+            )
+            for row in rows.all():
+                job = _job(row)
+                if job.status is JobStatus.RUNNING and not is_abandoned(job):
+                    continue
+                now = _now()
+                conn.execute(
+                    sa.update(jobs_t)
+                    .where(jobs_t.c.id == job.id)
+                    .values(
+                        status=JobStatus.RUNNING,
+                        worker=worker,
+                        started_at=job.started_at or now,
+                        heartbeat_at=now,
+                    )
+                )
+                return self.job(job.id)
+        return None
+
+    def update_job(self, job_id: int, **fields: object) -> Job:
+        """Record progress (`progress_s`, `phase`, `duration_s`, `options`); also a
+        heartbeat that tells other workers this job is alive."""
+        allowed = {"progress_s", "phase", "duration_s", "options"}
+        if set(fields) - allowed:
+            raise ValueError(f"cannot update {', '.join(sorted(set(fields) - allowed))}")
+        if "options" in fields:
+            fields["options"] = json.dumps(fields["options"], ensure_ascii=False)
+        with self.transaction() as conn:
+            conn.execute(
+                sa.update(jobs_t).where(jobs_t.c.id == job_id).values(heartbeat_at=_now(), **fields)
+            )
+        return self.job(job_id)
+
+    def finish_job(self, job_id: int, status: JobStatus, error: str = "") -> Job:
+        with self.transaction() as conn:
+            conn.execute(
+                sa.update(jobs_t)
+                .where(jobs_t.c.id == job_id)
+                .values(status=status, error=error, finished_at=_now(), heartbeat_at=_now())
+            )
+        return self.job(job_id)
+
+    def cancel_job(self, job_id: int) -> Job:
+        """Stop a queued or running job; what it stored so far is kept."""
+        with self.transaction() as conn:
+            job = self.job(job_id)
+            if not job.status.active:
+                raise InvalidInput(f"job {job_id} is {job.status}, not queued or running")
+            conn.execute(
+                sa.update(jobs_t)
+                .where(jobs_t.c.id == job_id)
+                .values(status=JobStatus.CANCELLED, finished_at=_now())
+            )
+        return self.job(job_id)
+
     # --- suggestion decisions
 
     def decide_suggestion(
@@ -905,6 +1115,7 @@ def _interview(r: sa.Row) -> Interview:
         engine_options=json.loads(r.engine_options),
         error=r.error,
         created_at=r.created_at,
+        media_file=r.media_file,
     )
 
 
@@ -919,6 +1130,27 @@ def _segment(r: sa.Row) -> Segment:
         role=SpeakerRole(r.role),
         start=r.start_s,
         end=r.end_s,
+        words=tuple(tuple(w) for w in json.loads(r.words)),
+    )
+
+
+def _job(r: sa.Row) -> Job:
+    return Job(
+        id=r.id,
+        kind=r.kind,
+        interview_id=r.interview_id,
+        status=JobStatus(r.status),
+        options=json.loads(r.options),
+        progress_s=r.progress_s,
+        duration_s=r.duration_s,
+        phase=r.phase,
+        error=r.error,
+        worker=r.worker,
+        created_by=r.created_by,
+        created_at=r.created_at,
+        started_at=r.started_at,
+        heartbeat_at=r.heartbeat_at,
+        finished_at=r.finished_at,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
 import threading
 
@@ -20,7 +21,8 @@ from qda.models import (
     Participant,
     SegmentDraft,
 )
-from qda.store import DB_FILE, MIGRATIONS, make_engine, migrate, schema_version
+from qda.store import DB_FILE, LATEST, MIGRATIONS, make_engine, migrate, schema_version
+from tests.conftest import REPO
 
 
 def test_participants_round_trip_with_typed_attributes(project, tmp_path):
@@ -170,7 +172,21 @@ def test_sqlite_file_uses_wal_and_foreign_keys(project, tmp_path):
 
 
 def test_schema_version_is_recorded(project):
-    assert project.schema_version == len(MIGRATIONS) >= 1
+    assert project.schema_version == LATEST == len(MIGRATIONS) + 1
+
+
+def test_a_project_of_the_first_release_is_upgraded_with_its_data(tmp_path):
+    """tests/data/demo_v1.sqlite is the demo study as qda 0.1 (schema 1) wrote it."""
+    folder = tmp_path / "old"
+    folder.mkdir()
+    shutil.copy(REPO / "tests" / "data" / "demo_v1.sqlite", folder / DB_FILE)
+    p = qda.open_project(folder)
+    assert p.schema_version == LATEST
+    s = p.summary()
+    assert (s.participants, s.interviews, s.segments, s.codes, s.codings) == (17, 14, 266, 26, 88)
+    assert p.interview("P01").media_file == ""
+    assert p.segments("P01")[0].words == ()
+    assert p.jobs() == []
 
 
 def test_migrations_run_in_order_and_roll_back_on_failure(tmp_path):
@@ -178,26 +194,26 @@ def test_migrations_run_in_order_and_roll_back_on_failure(tmp_path):
     applied: list[int] = []
 
     def add_notes(conn):
-        applied.append(2)
+        applied.append(3)
         conn.exec_driver_sql("ALTER TABLE participants ADD COLUMN notes TEXT")
 
     def broken(conn):
-        applied.append(3)
+        applied.append(4)
         conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
         raise RuntimeError("migration bug")
 
     with engine.connect() as conn, conn.begin():
-        assert migrate(conn, MIGRATIONS[:1]) == 1
+        assert migrate(conn) == LATEST
     with engine.connect() as conn, conn.begin():
-        assert migrate(conn, [*MIGRATIONS[:1], add_notes]) == 2
+        assert migrate(conn, [*MIGRATIONS, add_notes]) == LATEST + 1
     with pytest.raises(RuntimeError), engine.connect() as conn, conn.begin():
-        migrate(conn, [*MIGRATIONS[:1], add_notes, broken])
+        migrate(conn, [*MIGRATIONS, add_notes, broken])
     with engine.connect() as conn:
-        assert schema_version(conn) == 2
+        assert schema_version(conn) == LATEST + 1
         assert not sa.inspect(conn).has_table("half_done")
         columns = {c["name"] for c in sa.inspect(conn).get_columns("participants")}
     assert "notes" in columns
-    assert applied == [2, 3]
+    assert applied == [3, 4]
 
 
 def test_project_from_a_newer_qda_is_refused_unchanged(project, tmp_path):

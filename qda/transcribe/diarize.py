@@ -3,7 +3,8 @@
 Two ways, tried in order:
 
 1. **Channels.** A stereo recording with one voice per channel (a common interview
-   set-up) is labelled by which channel is louder during each segment.
+   set-up: uncorrelated channels) is transcribed channel by channel, so each segment
+   comes with its speaker and overlapping speech is kept.
 2. **Voices.** Otherwise each segment's speech is cut into 1.6 s windows, each window
    is embedded with the voice encoder whose weights the `resemblyzer` package ships
    (a 3-layer LSTM over 40-band mel frames, 256-d embeddings), and the windows are
@@ -27,7 +28,6 @@ from qda.errors import QdaError
 
 WINDOW_S = 1.6  # the voice encoder's partial-utterance length (160 mel frames)
 STEP_S = 0.4
-CHANNEL_DOMINANCE_DB = 6.0  # one channel this much louder = that channel's speaker
 N_FFT, HOP, N_MELS = 400, 160, 40
 
 
@@ -191,3 +191,15 @@ def by_voice(
         per_span.append(Counter(inside.tolist()).most_common(1)[0][0])
     order = {c: n for n, c in enumerate(dict.fromkeys(per_span))}
     return [speaker_name(order[c]) for c in per_span]
+
+
+def label_speakers(
+    samples: np.ndarray,
+    stereo: np.ndarray | None,
+    spans: Sequence[tuple[float, float]],
+    speakers: int = 2,
+    encoder: VoiceEncoder | None = None,
+) -> tuple[list[str], str]:
+    """A speaker label per span, and the method used. (Recordings with one voice per
+    channel are decoded channel by channel instead; see `separate_channels`.)"""
+    return by_voice(samples, spans, speakers, encoder), "voices"
