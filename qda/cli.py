@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -211,6 +212,198 @@ def import_codings_cmd(project: Path, csv_file) -> None:
 
     n = import_codings_csv(open_project(project), csv_file, Path(csv_file.name).name)
     click.echo(f"{n} codings applied")
+
+
+@main.command()
+@click.argument(
+    "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path), nargs=-1, required=True
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["faster-whisper", "openai-whisper"]),
+    default="faster-whisper",
+    show_default=True,
+)
+@click.option(
+    "--model",
+    default="base",
+    show_default=True,
+    help="Model name (base, tiny.en, small, …) or path.",
+)
+@click.option(
+    "--language", default="auto", show_default=True, help="auto, or a code: en, da, fr, …"
+)
+@click.option("--speakers", default=2, show_default=True, help="Number of speakers; 1 = no labels.")
+@click.option("--beam-size", default=5, show_default=True, help="1 = greedy decoding.")
+@click.option("--no-vad", is_flag=True, help="Decode silence too (VAD is on by default).")
+@click.option("--word-timestamps", is_flag=True)
+@click.option("--prompt", default=None, help="Names and jargon the interviews use.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "txt", "srt", "vtt", "docx"]),
+    default="txt",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (one input) or folder.")
+@click.option("--project", type=click.Path(path_type=Path), help="Queue into this project instead.")
+@click.option("--participant", help="With --project: the participant (else from the file name).")
+@click.option(
+    "--wait/--no-wait", default=True, help="With --project: transcribe now, showing progress."
+)
+@BY
+@_errors_as_messages
+def transcribe(
+    audio,
+    engine,
+    model,
+    language,
+    speakers,
+    beam_size,
+    no_vad,
+    word_timestamps,
+    prompt,
+    fmt,
+    output,
+    project,
+    participant,
+    wait,
+    by,
+) -> None:
+    """Transcribe recordings (without a project: write transcripts; with --project:
+    add them as interviews and transcribe them in the project)."""
+    from qda.jobs import TranscriptionRequest
+
+    request = TranscriptionRequest(
+        engine=engine,
+        model=model,
+        language=None if language == "auto" else language,
+        speakers=speakers,
+        vad=not no_vad,
+        beam_size=beam_size,
+        word_timestamps=word_timestamps,
+        initial_prompt=prompt,
+    )
+    if project is not None:
+        _transcribe_into_project(project, audio, request, participant, wait, by)
+        return
+    from qda.audio import load_audio
+    from qda.export import write_transcript
+    from qda.transcribe import load_transcriber
+    from qda.transcribe.pipeline import transcribe_audio
+
+    if output is not None and len(audio) > 1 and output.suffix:
+        raise click.UsageError("with several recordings, -o must be a folder")
+    transcriber = load_transcriber(engine, model)
+    for path in audio:
+        recording = load_audio(path)
+        click.echo(f"{path.name}: {recording.duration:.1f} s", err=True)
+        result = transcribe_audio(
+            recording,
+            transcriber,
+            request.decoding_options(),
+            speakers=speakers,
+            on_segment=lambda s: click.echo(f"  [{s.end:7.1f} s] {s.text}", err=True),
+        )
+        if output is None:
+            buffer = io.BytesIO()
+            write_transcript(result, fmt, buffer)
+            if fmt == "docx":
+                raise click.UsageError("DOCX needs -o FILE")
+            click.echo(buffer.getvalue().decode("utf-8"))
+            continue
+        target = output / f"{path.stem}.{fmt}" if (len(audio) > 1 or output.is_dir()) else output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as f:
+            write_transcript(result, fmt, f)
+        click.echo(f"wrote {target}", err=True)
+
+
+def _transcribe_into_project(project_path, audio, request, participant, wait, by) -> None:
+    from qda.ingest import match_participant
+    from qda.jobs import add_recording, queue_transcription, run_worker
+    from qda.store import open_project
+
+    project = open_project(project_path)
+    people = project.participants
+    for path in audio:
+        pid = participant or match_participant(path.name, people, {})
+        with path.open("rb") as f:
+            interview = add_recording(project, pid, f, path.name, language=request.language)
+        job = queue_transcription(project, interview.id, request, by=by)
+        click.echo(
+            f"queued job {job.id}: {interview.id} ({path.name}, {interview.duration_s:.0f} s)"
+        )
+    if wait:
+        run_worker(project_path, idle_timeout=0, log=lambda m: click.echo(m, err=True))
+        _print_jobs(project)
+
+
+@main.command()
+@PROJECT
+@click.option(
+    "--idle-timeout", default=30.0, show_default=True, help="Seconds to wait for new jobs."
+)
+@_errors_as_messages
+def worker(project: Path, idle_timeout: float) -> None:
+    """Run the project's queued jobs (the app starts this by itself)."""
+    from qda.jobs import run_worker
+
+    n = run_worker(project, idle_timeout=idle_timeout, log=lambda m: click.echo(m, err=True))
+    click.echo(f"{n} jobs run")
+
+
+def _print_jobs(project) -> None:
+    for job in project.jobs():
+        left = f", about {job.seconds_left:.0f} s left" if job.seconds_left is not None else ""
+        error = f": {job.error}" if job.error else ""
+        click.echo(
+            f"job {job.id}  {job.interview_id:8} {job.status:9} {job.fraction:6.0%}  "
+            f"{job.phase}{left}{error}"
+        )
+
+
+@main.command()
+@PROJECT
+@_errors_as_messages
+def jobs(project: Path) -> None:
+    """Show the project's transcription jobs and their progress."""
+    from qda.store import open_project
+
+    _print_jobs(open_project(project))
+
+
+@main.command("export-transcript")
+@PROJECT
+@click.argument("interview")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "txt", "srt", "vtt", "docx"]),
+    default="txt",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File (standard output if absent)."
+)
+@_errors_as_messages
+def export_transcript(project: Path, interview: str, fmt: str, output: Path | None) -> None:
+    """Write an interview's (corrected) transcript."""
+    from qda.export import transcript_of_interview, write_transcript
+    from qda.store import open_project
+
+    p = open_project(project)
+    transcript = transcript_of_interview(p, p.interview(interview))
+    if output is None:
+        if fmt == "docx":
+            raise click.UsageError("DOCX needs -o FILE")
+        buffer = io.BytesIO()
+        write_transcript(transcript, fmt, buffer)
+        click.echo(buffer.getvalue().decode("utf-8"))
+    else:
+        with output.open("wb") as f:
+            write_transcript(transcript, fmt, f)
+        click.echo(f"wrote {output}")
 
 
 if __name__ == "__main__":
