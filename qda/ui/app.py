@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from qda.ui.state import keep_worker_running
+
 PAGES = Path(__file__).parent / "pages"
 
 
@@ -18,8 +20,12 @@ def main() -> None:
     st.set_page_config(page_title="qda", page_icon="💬", layout="wide")
     pages = [
         st.Page(PAGES / "project.py", title="Project", icon=":material/folder_open:", default=True),
+        st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:"),
+        st.Page(PAGES / "transcript.py", title="Transcripts", icon=":material/subtitles:"),
     ]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    keep_worker_running()
+    page.run()
 
 
 if __name__ == "__main__":

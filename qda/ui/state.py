@@ -55,15 +55,27 @@ def user() -> str:
 FLASH = "flash"
 
 
-def flash(message: str) -> None:
-    """Show `message` as a success on the next run, then rerun so that every table on
-    the page reflects the change just made."""
-    st.session_state[FLASH] = message
+def flash(message: str, *, problems: list[str] | None = None) -> None:
+    """Show `message` (and any problems) on the next run, then rerun so that every
+    table on the page reflects the change just made."""
+    st.session_state[FLASH] = (message, problems or [])
     st.rerun()
 
 
 def show_flash() -> None:
     """Show (once) the message left by `flash`."""
-    message = st.session_state.pop(FLASH, None)
+    message, problems = st.session_state.pop(FLASH, ("", []))
     if message:
         st.success(message)
+    for problem in problems:
+        st.error(problem)
+
+
+def keep_worker_running() -> None:
+    """Start the project's worker if transcriptions wait and none runs (after a
+    crash or a restart the job then resumes where it stopped)."""
+    from qda.jobs import ensure_worker
+
+    project = current_project()
+    if project is not None:
+        ensure_worker(project)

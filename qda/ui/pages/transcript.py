@@ -1,0 +1,189 @@
+"""Transcript page: read and correct a transcript against its recording."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from qda.errors import QdaError
+from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
+from qda.models import SpeakerRole
+from qda.ui.state import current_project, flash, show_flash, user
+
+PLAY_FROM = "play_from"
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def segment_table(segments) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "#": [s.index + 1 for s in segments],
+            "play": [False] * len(segments),
+            "time": [clock(s.start) for s in segments],
+            "speaker": [s.speaker for s in segments],
+            "text": [s.text for s in segments],
+            "original": [s.original_text if s.edited else "" for s in segments],
+        }
+    )
+
+
+def save_edits(project, segments, edited: pd.DataFrame) -> int:
+    """Store the texts and speakers changed in the table; returns how many changed."""
+    changed = 0
+    with project.transaction():
+        for segment, row in zip(segments, edited.itertuples(index=False), strict=True):
+            if row.text != segment.text:
+                if not str(row.text).strip():
+                    raise QdaError(f"segment {segment.index + 1} would have no text")
+                project.edit_segment(segment.id, str(row.text), by=user())
+                changed += 1
+            if (row.speaker or "") != segment.speaker:
+                project.set_speaker(segment.id, str(row.speaker or ""), by=user())
+                changed += 1
+    return changed
+
+
+def speaker_tools(project, interview, segments) -> None:
+    speakers = list(dict.fromkeys(s.speaker for s in segments if s.speaker))
+    interviewer = next((s.speaker for s in segments if s.role is SpeakerRole.INTERVIEWER), None)
+    cols = st.columns([3, 3, 2])
+    with cols[0]:
+        st.caption(
+            "Speakers: "
+            + ", ".join(
+                f"**{s}**" + (" (interviewer)" if s == interviewer else "") for s in speakers
+            )
+        )
+        if len(speakers) == 2 and st.button(
+            "Swap speakers",
+            key="swap_speakers",
+            help="When the interviewer's and the participant's turns are the wrong way round.",
+        ):
+            project.swap_speakers(interview.id, by=user())
+            flash("Speakers swapped.")
+    with cols[1], st.form("rename_speaker", border=False):
+        old = st.selectbox("Rename speaker", speakers, key="rename_old")
+        new = st.text_input("New name", key="rename_new")
+        is_interviewer = st.checkbox("This is the interviewer", key="rename_is_interviewer")
+        if st.form_submit_button("Rename") and old:
+            try:
+                role = SpeakerRole.INTERVIEWER if is_interviewer else SpeakerRole.PARTICIPANT
+                n = project.rename_speaker(interview.id, old, new, role=role, by=user())
+                flash(f"Renamed {old} to {new.strip()} in {n} segments.")
+            except QdaError as e:
+                st.error(str(e))
+    with cols[2]:
+        fmt = st.selectbox("Export", list(TRANSCRIPT_WRITERS), key="export_format")
+        buffer = io.BytesIO()
+        write_transcript(transcript_of_interview(project, interview), fmt, buffer)
+        st.download_button(
+            "Download",
+            buffer.getvalue(),
+            file_name=f"{interview.id}.{fmt}",
+            mime=TRANSCRIPT_WRITERS[fmt][1],
+            key="download_transcript",
+        )
+
+
+def merge_split(project, segments) -> None:
+    with st.expander("Merge or split segments"):
+        c1, c2 = st.columns(2)
+        with c1, st.form("merge", border=False):
+            n = st.number_input("Merge segment #", 1, max(len(segments) - 1, 1), 1, key="merge_n")
+            if st.form_submit_button("Merge with the next one"):
+                try:
+                    project.merge_segments(segments[int(n) - 1].id, by=user())
+                    flash(f"Segments {int(n)} and {int(n) + 1} merged.")
+                except QdaError as e:
+                    st.error(str(e))
+        with c2, st.form("split", border=False):
+            n = st.number_input("Split segment #", 1, len(segments), 1, key="split_n")
+            words = st.text_input(
+                "before the words", key="split_words", placeholder="e.g. And then"
+            )
+            if st.form_submit_button("Split"):
+                segment = segments[int(n) - 1]
+                at = segment.text.find(words.strip()) if words.strip() else -1
+                if at <= 0:
+                    st.error(f"'{words}' is not inside segment {int(n)} (after its first word)")
+                else:
+                    try:
+                        project.split_segment(segment.id, at, by=user())
+                        flash(f"Segment {int(n)} split in two.")
+                    except QdaError as e:
+                        st.error(str(e))
+
+
+project = current_project()
+st.title("Transcripts")
+if project is None:
+    st.info("Open or create a project on the Project page first.")
+    st.stop()
+show_flash()
+interviews = [i for i in project.interviews if project.segments(i.id) or i.status == "transcribing"]
+if not interviews:
+    st.info("No transcripts yet: upload recordings on the Upload page, or import transcripts.")
+    st.stop()
+people = {p.id: p for p in project.participants}
+labels = {}
+for i in interviews:
+    who = people[i.participant_id]
+    labels[i.id] = f"{i.id} · {who.label} · {who.stakeholder_group}"
+chosen = st.selectbox("Interview", list(labels), format_func=labels.get, key="transcript_interview")
+interview = project.interview(chosen)
+segments = project.segments(interview.id)
+engine = f" · {interview.engine} {interview.model}" if interview.engine else ""
+st.caption(
+    f"{interview.status} · language {interview.language or 'unknown'}{engine} · "
+    f"{len(segments)} segments · source {interview.source_name}"
+)
+media = project.media_path(interview)
+if media is not None and media.exists():
+    start = st.session_state.get(PLAY_FROM, {}).get(interview.id, 0)
+    st.audio(str(media), start_time=int(start))
+speaker_tools(project, interview, segments)
+
+table = segment_table(segments)
+speaker_options = sorted({s.speaker for s in segments if s.speaker})
+edited = st.data_editor(
+    table,
+    key=f"segments_{interview.id}",
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * len(table), 640),
+    disabled=["#", "time", "original"],
+    column_config={
+        "#": st.column_config.NumberColumn(width="small"),
+        "play": st.column_config.CheckboxColumn("▶", width="small", help="Play from here"),
+        "time": st.column_config.TextColumn(width="small"),
+        "speaker": st.column_config.SelectboxColumn(options=speaker_options, width="small"),
+        "text": st.column_config.TextColumn(width="large"),
+        "original": st.column_config.TextColumn("original (ASR)", width="medium"),
+    },
+)
+ticked = edited.index[edited["play"]].tolist()
+if ticked and media is not None:
+    # corrections made so far are saved before the table is reset for the next click
+    try:
+        save_edits(project, segments, edited)
+    except QdaError as e:
+        st.error(str(e))
+        st.stop()
+    st.session_state.setdefault(PLAY_FROM, {})[interview.id] = segments[ticked[-1]].start or 0
+    st.session_state.pop(f"segments_{interview.id}", None)
+    st.rerun()
+if st.button("Save corrections", type="primary", key="save_segments"):
+    try:
+        n = save_edits(project, segments, edited)
+        flash(f"{n} corrections saved; the original text is kept." if n else "Nothing to save.")
+    except QdaError as e:
+        st.error(str(e))
+merge_split(project, segments)
