@@ -399,6 +399,8 @@ def ensure_worker(project: Project) -> bool:
         Whether a worker was started.
     """
     root = project.root
+    if os.environ.get("QDA_WORKER") == "off":  # workers are run by hand (`qda worker`)
+        return False
     if root is None or not project.jobs(active=True) or worker_running(root):
         return False
     logs = root / "logs"

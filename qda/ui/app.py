@@ -11,7 +11,7 @@ import streamlit as st
 
 from qda.ui.state import keep_worker_running
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"
 
 
 def main() -> None:
