@@ -58,6 +58,7 @@ class TranscriptionRequest:
     word_timestamps: bool = False
     initial_prompt: str | None = None
     condition_on_previous_text: bool = False
+    batch_size: int = 8
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -77,6 +78,7 @@ class TranscriptionRequest:
             condition_on_previous_text=self.condition_on_previous_text,
             word_timestamps=self.word_timestamps,
             initial_prompt=self.initial_prompt,
+            batch_size=self.batch_size,
         )
 
 

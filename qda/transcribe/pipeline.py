@@ -93,19 +93,26 @@ def speaker_names(segments: Sequence[TranscribedSegment], participant: str = "")
     return names
 
 
+TURN_MAX_S = 60.0
+
+
 def merge_turns(
-    segments: Sequence[TranscribedSegment], max_gap: float = 1.5
+    segments: Sequence[TranscribedSegment], max_gap: float = 1.5, max_turn: float = TURN_MAX_S
 ) -> list[TranscribedSegment]:
-    """Join a segment to the one before when the same speaker continues a sentence
-    the engine cut ("…my password every" + "single time.")."""
+    """Join consecutive segments of one speaker into a turn (up to `max_turn` seconds,
+    cut at a sentence end), and always join a sentence the engine cut in two
+    ("…my password every" + "single time.")."""
     merged: list[TranscribedSegment] = []
     for s in segments:
         previous = merged[-1] if merged else None
         if (
             previous is not None
             and previous.speaker == s.speaker
-            and not _SENTENCE_END.search(previous.text)
             and s.start - previous.end <= max_gap
+            and (
+                not _SENTENCE_END.search(previous.text)
+                or (bool(s.speaker) and s.end - previous.start <= max_turn)
+            )
         ):
             merged[-1] = replace(
                 previous,

@@ -28,6 +28,7 @@ class TranscriptionOptions:
     word_timestamps: bool = False
     initial_prompt: str | None = None  # names and jargon the interviews use
     temperature: float = 0.0
+    batch_size: int = 8  # faster-whisper with VAD: decode this many 30 s windows at once
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -38,6 +39,7 @@ class TranscriptionOptions:
             "word_timestamps": self.word_timestamps,
             "initial_prompt": self.initial_prompt,
             "temperature": self.temperature,
+            "batch_size": self.batch_size,
         }
 
 
