@@ -75,21 +75,62 @@ def sha256_of(source: str | Path | BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def _open(source: str | Path | BinaryIO, name: str) -> av.container.InputContainer:
+def _head(source: str | Path | BinaryIO, size: int = 1 << 16) -> bytes:
     if isinstance(source, str | Path):
-        size = Path(source).stat().st_size
-    else:
-        position = source.tell()
-        source.seek(0, 2)
-        size = source.tell() - position
-        source.seek(position)
-    if size == 0:
+        with open(source, "rb") as f:
+            return f.read(size)
+    position = source.tell()
+    data = source.read(size)
+    source.seek(position)
+    return data
+
+
+def _size(source: str | Path | BinaryIO) -> int:
+    if isinstance(source, str | Path):
+        return Path(source).stat().st_size
+    position = source.tell()
+    source.seek(0, 2)
+    size = source.tell() - position
+    source.seek(position)
+    return size
+
+
+def declared_wav_seconds(head: bytes) -> float | None:
+    """The length a WAV file's header announces (FFmpeg trusts the file size instead,
+    so a cut-off WAV would otherwise pass as a short one)."""
+    if len(head) < 44 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    position, byte_rate = 12, None
+    while position + 8 <= len(head):
+        chunk, size = (
+            head[position : position + 4],
+            int.from_bytes(head[position + 4 : position + 8], "little"),
+        )
+        if chunk == b"fmt " and position + 20 <= len(head):
+            byte_rate = int.from_bytes(head[position + 16 : position + 20], "little")
+        if chunk == b"data":
+            if not byte_rate or size in (0, 0xFFFFFFFF):  # streaming writers leave it open
+                return None
+            return size / byte_rate
+        position += 8 + size + (size & 1)
+    return None
+
+
+def _open(source: str | Path | BinaryIO, name: str) -> av.container.InputContainer:
+    if _size(source) == 0:
         raise UnsupportedAudio(name, "the file is empty")
     try:
         container = av.open(source if not isinstance(source, Path) else str(source), "r")
     except (av.error.FFmpegError, ValueError, OSError) as e:
+        reason = _reason(e)
+        if "moov atom not found" in str(e):
+            raise UnsupportedAudio(
+                name,
+                "the file is incomplete: its index is missing (the recording may not "
+                "have finished saving, or the copy was cut off)",
+            ) from None
         raise UnsupportedAudio(
-            name, f"not an audio or video file qda can read ({_reason(e)})"
+            name, f"not an audio or video file qda can read ({reason})"
         ) from None
     if not container.streams.audio:
         container.close()
@@ -140,8 +181,18 @@ def load_audio(
             of its stated length decodes), too short, too long, or silent.
     """
     name = name or Path(str(source)).name
+    declared = declared_wav_seconds(_head(source))
     with _open(source, name) as container:
         info = _info(container)
+        if declared is not None:
+            info = AudioInfo(
+                max(info.duration, declared),
+                info.channels,
+                info.sample_rate,
+                info.codec,
+                info.container,
+                info.has_video,
+            )
         if info.duration > max_seconds:
             raise UnsupportedAudio(
                 name,
@@ -168,12 +219,14 @@ def load_audio(
     if seconds == 0:
         reason = f" ({_reason(decode_error)})" if decode_error else ""
         raise UnsupportedAudio(name, f"no audio could be decoded from the file{reason}")
-    if info.duration > 0 and seconds < 0.5 * info.duration:
+    if info.duration > 0 and seconds < 0.95 * info.duration - 0.5:
         raise UnsupportedAudio(
             name,
             f"the file is damaged or truncated: only {seconds:.1f} s of its "
             f"{info.duration:.1f} s could be decoded",
         )
+    if decode_error is not None and seconds < MIN_SECONDS:
+        raise UnsupportedAudio(name, f"the file is damaged ({_reason(decode_error)})")
     if seconds < MIN_SECONDS:
         raise UnsupportedAudio(name, f"the recording is too short ({seconds:.2f} s)")
     if seconds > max_seconds:
