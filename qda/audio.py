@@ -123,7 +123,7 @@ def _open(source: str | Path | BinaryIO, name: str) -> av.container.InputContain
         container = av.open(source if not isinstance(source, Path) else str(source), "r")
     except (av.error.FFmpegError, ValueError, OSError) as e:
         reason = _reason(e)
-        if "moov atom not found" in str(e):
+        if _head(source, 12)[4:8] == b"ftyp":  # an MP4/M4A/MOV whose index never got written
             raise UnsupportedAudio(
                 name,
                 "the file is incomplete: its index is missing (the recording may not "
