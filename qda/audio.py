@@ -119,11 +119,12 @@ def declared_wav_seconds(head: bytes) -> float | None:
 def _open(source: str | Path | BinaryIO, name: str) -> av.container.InputContainer:
     if _size(source) == 0:
         raise UnsupportedAudio(name, "the file is empty")
+    head = _head(source, 12)
     try:
         container = av.open(source if not isinstance(source, Path) else str(source), "r")
     except (av.error.FFmpegError, ValueError, OSError) as e:
         reason = _reason(e)
-        if _head(source, 12)[4:8] == b"ftyp":  # an MP4/M4A/MOV whose index never got written
+        if head[4:8] == b"ftyp":  # an MP4/M4A/MOV whose index never got written
             raise UnsupportedAudio(
                 name,
                 "the file is incomplete: its index is missing (the recording may not "
