@@ -312,7 +312,8 @@ def transcribe(
                 raise click.UsageError("DOCX needs -o FILE")
             click.echo(buffer.getvalue().decode("utf-8"))
             continue
-        target = output / f"{path.stem}.{fmt}" if (len(audio) > 1 or output.is_dir()) else output
+        folder = len(audio) > 1 or output.is_dir() or not output.suffix
+        target = output / f"{path.stem}.{fmt}" if folder else output
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as f:
             write_transcript(result, fmt, f)

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-
-import qda
-from qda.demo import build_demo
-from qda.models import AttributeType, Participant, SegmentDraft, SpeakerRole
 
 REPO = Path(__file__).resolve().parent.parent
 RECORDINGS = REPO / "sample_transcripts" / "recordings"

@@ -143,32 +143,32 @@ def separate_channels(stereo: np.ndarray | None, max_correlation: float = 0.3) -
     return abs(float(np.corrcoef(left, right)[0, 1])) < max_correlation
 
 
-def by_voice(
+def voice_timeline(
     samples: np.ndarray,
     spans: Sequence[tuple[float, float]],
     speakers: int = 2,
     encoder: VoiceEncoder | None = None,
     seed: int = 0,
-) -> list[str]:
-    """Speaker per span from clustering voice embeddings of windows over the speech.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who speaks when: (window centres in seconds, speaker number per window).
 
-    Windows of 1.6 s every 0.4 s cover each span; k-means groups them into `speakers`
-    voices; a median filter over time removes single-window flips; each span takes the
-    voice of most of the windows centred inside it. Labels are numbered by first
-    appearance (SPEAKER_1 speaks first).
+    Windows of 1.6 s every 0.4 s cover each span; k-means groups their voice embeddings
+    into `speakers` voices; a median filter over time removes single-window flips.
+    Speakers are numbered by first appearance (0 speaks first).
     """
     from scipy.signal import medfilt
     from sklearn.cluster import KMeans
 
-    if speakers <= 1 or len(spans) < 2:
-        return [speaker_name(0)] * len(spans)
-    encoder = encoder or VoiceEncoder()
-    frames = encoder.mel_frames(_normalize_volume(samples))
-    n_frames = int(WINDOW_S * 100)
     centres: list[float] = []
     for start, end in spans:
         count = max(1, int((end - start) / STEP_S))
         centres.extend(start + (np.arange(count) + 0.5) * (end - start) / count)
+    centre_array = np.array(centres)
+    if speakers <= 1 or len(centres) < 2:
+        return centre_array, np.zeros(len(centres), dtype=int)
+    encoder = encoder or VoiceEncoder()
+    frames = encoder.mel_frames(_normalize_volume(samples))
+    n_frames = int(WINDOW_S * 100)
     windows = []
     for centre in centres:
         first = round((centre - WINDOW_S / 2) * 100)
@@ -180,17 +180,35 @@ def by_voice(
     embeddings = encoder.embed(np.stack(windows))
     k = min(speakers, len(embeddings))
     clusters = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(embeddings)
-    if len(clusters) >= 5:
-        clusters = medfilt(clusters.astype(float), kernel_size=5).astype(int)
-    centre_array = np.array(centres)
-    per_span = []
-    for start, end in spans:
-        inside = clusters[(centre_array >= start) & (centre_array <= end)]
-        if len(inside) == 0:
-            inside = clusters[[int(np.argmin(np.abs(centre_array - (start + end) / 2)))]]
-        per_span.append(Counter(inside.tolist()).most_common(1)[0][0])
-    order = {c: n for n, c in enumerate(dict.fromkeys(per_span))}
-    return [speaker_name(order[c]) for c in per_span]
+    order = np.argsort(centre_array, kind="stable")
+    in_time = clusters[order]
+    if len(in_time) >= 5:
+        in_time = medfilt(in_time.astype(float), kernel_size=5).astype(int)
+    clusters[order] = in_time
+    first_seen = {c: n for n, c in enumerate(dict.fromkeys(in_time.tolist()))}
+    return centre_array, np.array([first_seen[c] for c in clusters])
+
+
+def speaker_at(centres: np.ndarray, labels: np.ndarray, start: float, end: float) -> int:
+    """The speaker of most windows centred in [start, end] (else of the nearest one)."""
+    inside = labels[(centres >= start) & (centres <= end)]
+    if len(inside) == 0:
+        inside = labels[[int(np.argmin(np.abs(centres - (start + end) / 2)))]]
+    return Counter(inside.tolist()).most_common(1)[0][0]
+
+
+def by_voice(
+    samples: np.ndarray,
+    spans: Sequence[tuple[float, float]],
+    speakers: int = 2,
+    encoder: VoiceEncoder | None = None,
+    seed: int = 0,
+) -> list[str]:
+    """A speaker label per span, from the voice timeline."""
+    if speakers <= 1 or len(spans) < 2:
+        return [speaker_name(0)] * len(spans)
+    centres, labels = voice_timeline(samples, spans, speakers, encoder, seed)
+    return [speaker_name(speaker_at(centres, labels, a, b)) for a, b in spans]
 
 
 def label_speakers(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -17,6 +18,14 @@ from qda.transcribe.types import (
     Word,
 )
 from qda.transcribe.weights import download_failed, find_model
+
+LOOP_RATIO = 2.4  # Whisper's own threshold for "this text repeats itself"
+
+
+def compression_ratio(text: str) -> float:
+    """How well a text compresses: repetition loops compress far better than speech."""
+    data = text.encode("utf-8")
+    return len(data) / max(len(zlib.compress(data)), 1)
 
 
 def _device() -> tuple[str, str]:
@@ -69,8 +78,9 @@ class FasterWhisperTranscriber:
             "beam_size": options.beam_size,
             "word_timestamps": options.word_timestamps,
             "initial_prompt": options.initial_prompt,
-            "temperature": options.temperature,
         }
+        if options.temperature is not None:
+            common["temperature"] = options.temperature
         batched = options.vad and options.batch_size > 1
         if batched:
             # Speech regions found by VAD are decoded several at a time: about 1.7x
@@ -91,6 +101,12 @@ class FasterWhisperTranscriber:
 
         def convert() -> Iterator[TranscribedSegment]:
             for s in segments:
+                if batched and compression_ratio(s.text) > LOOP_RATIO:
+                    # a repetition loop ("men vi er i det, men vi er i det, …"): decode
+                    # that stretch again one window at a time, where Whisper's
+                    # temperature fallback can get out of it
+                    yield from self._redecode(audio, s.start, s.end, options)
+                    continue
                 words = tuple(Word(w.start, w.end, w.word, w.probability) for w in (s.words or ()))
                 segment = TranscribedSegment(s.start, s.end, s.text.strip(), words)
                 yield from split_sentences(segment) if batched else [segment]
@@ -99,6 +115,25 @@ class FasterWhisperTranscriber:
             TranscriptionInfo(info.language, info.language_probability, info.duration),
             convert(),
         )
+
+    def _redecode(
+        self, audio: np.ndarray, start: float, end: float, options: TranscriptionOptions
+    ) -> Iterator[TranscribedSegment]:
+        piece = audio[int(start * 16_000) : int(end * 16_000) + 1]
+        segments, _ = self._model.transcribe(
+            piece,
+            language=options.language,
+            beam_size=options.beam_size,
+            word_timestamps=True,
+            initial_prompt=options.initial_prompt,
+            vad_filter=True,
+            condition_on_previous_text=False,
+        )
+        for s in segments:
+            words = tuple(
+                Word(w.start + start, w.end + start, w.word, w.probability) for w in (s.words or ())
+            )
+            yield TranscribedSegment(s.start + start, s.end + start, s.text.strip(), words)
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The most likely language of the first 30 s, with its probability."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qda.models import SegmentDraft, SpeakerRole
+from qda.models import SegmentDraft
 from qda.transcribe.types import TranscribedSegment
 
 
@@ -28,22 +28,29 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 
 
 def speaker_time_accuracy(
-    reference: Sequence[SegmentDraft],
-    segments: Sequence[TranscribedSegment],
-    interviewer: str = "Interviewer",
+    reference: Sequence[SegmentDraft], segments: Sequence[TranscribedSegment]
 ) -> float:
-    """Share of transcribed speech time whose speaker role (interviewer or not) matches
-    the reference turn playing at the segment's middle. Reference turns need starts."""
-    starts = [(r.start or 0.0, r.role) for r in reference]
-    right = total = 0.0
+    """Share of transcribed speech time given the right speaker, the labels matched to
+    the reference speakers in the way that agrees best (speaker labels are arbitrary).
+    The speaker of a segment is taken at its middle; reference turns need starts."""
+    import itertools
+
+    turns = [(r.start or 0.0, r.speaker) for r in reference]
+    time: dict[tuple[str, str], float] = {}
     for s in segments:
         middle = (s.start + s.end) / 2
-        role = starts[0][1]
-        for start, r in starts:
+        truth = turns[0][1]
+        for start, speaker in turns:
             if start <= middle:
-                role = r
-        said_interviewer = s.speaker == interviewer
-        length = s.end - s.start
-        total += length
-        right += length * (said_interviewer == (role is SpeakerRole.INTERVIEWER))
-    return right / total if total else 0.0
+                truth = speaker
+        key = (s.speaker, truth)
+        time[key] = time.get(key, 0.0) + (s.end - s.start)
+    total = sum(time.values())
+    labels = sorted({k[0] for k in time})
+    truths = sorted({k[1] for k in time} | {t for _, t in turns})
+    best = 0.0
+    for chosen in itertools.permutations(truths, min(len(labels), len(truths))):
+        best = max(
+            best, sum(time.get((label, t), 0.0) for label, t in zip(labels, chosen, strict=False))
+        )
+    return best / total if total else 0.0

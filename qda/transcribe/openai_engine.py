@@ -187,7 +187,7 @@ class OpenAIWhisperTranscriber:
             audio,
             language=language,
             beam_size=options.beam_size if options.beam_size > 1 else None,
-            temperature=options.temperature,
+            **({"temperature": options.temperature} if options.temperature is not None else {}),
             condition_on_previous_text=options.condition_on_previous_text,
             word_timestamps=options.word_timestamps,
             initial_prompt=options.initial_prompt,

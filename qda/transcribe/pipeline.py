@@ -20,7 +20,13 @@ from dataclasses import replace
 import numpy as np
 
 from qda.audio import SAMPLE_RATE, Audio
-from qda.transcribe.diarize import VoiceEncoder, label_speakers, separate_channels, speaker_name
+from qda.transcribe.diarize import (
+    VoiceEncoder,
+    separate_channels,
+    speaker_at,
+    speaker_name,
+    voice_timeline,
+)
 from qda.transcribe.types import (
     TranscribedSegment,
     Transcriber,
@@ -72,11 +78,14 @@ def decode(
 
 
 def interviewer_of(segments: Sequence[TranscribedSegment]) -> str | None:
-    """The speaker whose segments most often end in a question (None if no questions)."""
-    turns = Counter(s.speaker for s in segments)
-    questions = Counter(s.speaker for s in segments if s.text.rstrip().endswith(("?", "？")))
-    if not questions or len(turns) < 2:
+    """The speaker whose segments most often end in a question; without any question,
+    the first speaker. None when there are fewer than two speakers."""
+    turns = Counter(s.speaker for s in segments if s.speaker)
+    if len(turns) < 2:
         return None
+    questions = Counter(s.speaker for s in segments if s.text.rstrip().endswith(("?", "？")))
+    if not questions:  # no question recognised: interviews usually open with the interviewer
+        return next(s.speaker for s in segments if s.speaker)
     return max(turns, key=lambda spk: (questions[spk] / turns[spk], questions[spk]))
 
 
@@ -125,6 +134,50 @@ def merge_turns(
     return merged
 
 
+MIN_PIECE_S = 0.8  # a speaker change inside a segment shorter than this is ignored
+
+
+def split_by_speaker(
+    segments: Sequence[TranscribedSegment], centres: np.ndarray, labels: np.ndarray
+) -> list[TranscribedSegment]:
+    """Label each segment with its speaker, cutting a segment whose words belong to
+    different speakers (a turn change the engine did not mark) at the change."""
+    out: list[TranscribedSegment] = []
+    for s in segments:
+        if not s.words:
+            out.append(
+                replace(s, speaker=speaker_name(speaker_at(centres, labels, s.start, s.end)))
+            )
+            continue
+        groups: list[tuple[int, list]] = []
+        for w in s.words:
+            who = speaker_at(centres, labels, w.start, w.end)
+            if groups and groups[-1][0] == who:
+                groups[-1][1].append(w)
+            else:
+                groups.append((who, [w]))
+        # a short piece is more likely a clustering slip than a turn: give it to a neighbour
+        merged: list[tuple[int, list]] = []
+        for who, words in groups:
+            short = words[-1].end - words[0].start < MIN_PIECE_S
+            if merged and (short or merged[-1][0] == who):
+                merged[-1][1].extend(words)
+            else:
+                merged.append((who, list(words)))
+        if len(merged) > 1 and merged[0][1][-1].end - merged[0][1][0].start < MIN_PIECE_S:
+            merged[1] = (merged[1][0], merged[0][1] + merged[1][1])
+            merged.pop(0)
+        for who, words in merged:
+            text = "".join(w.text for w in words).strip()
+            if text:
+                out.append(
+                    TranscribedSegment(
+                        words[0].start, words[-1].end, text, tuple(words), speaker_name(who)
+                    )
+                )
+    return out
+
+
 def label_and_merge(
     audio: Audio,
     segments: Sequence[TranscribedSegment],
@@ -142,10 +195,11 @@ def label_and_merge(
         method = "channels"
         labelled = list(ordered)
     else:
-        labels, method = label_speakers(
-            audio.samples, None, [(s.start, s.end) for s in ordered], speakers, encoder
+        method = "voices"
+        centres, labels = voice_timeline(
+            audio.samples, [(s.start, s.end) for s in ordered], speakers, encoder
         )
-        labelled = [replace(s, speaker=label) for s, label in zip(ordered, labels, strict=True)]
+        labelled = split_by_speaker(ordered, centres, labels)
     names = speaker_names(labelled, participant)
     named = [replace(s, speaker=names.get(s.speaker, s.speaker)) for s in labelled]
     return merge_turns(named), method

@@ -27,7 +27,7 @@ class TranscriptionOptions:
     condition_on_previous_text: bool = False  # True causes repetition loops on long files
     word_timestamps: bool = False
     initial_prompt: str | None = None  # names and jargon the interviews use
-    temperature: float = 0.0
+    temperature: float | None = None  # None: the engine's fallback schedule (0.0, 0.2, … 1.0)
     batch_size: int = 8  # faster-whisper with VAD: decode this many 30 s windows at once
 
     def as_dict(self) -> dict[str, object]:

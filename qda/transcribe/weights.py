@@ -135,8 +135,9 @@ def find_model(name_or_path: str) -> ModelSource:
 
 def download_failed(name: str, error: Exception) -> ModelUnavailable:
     """The message for a model that had to be downloaded and could not be."""
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return ModelUnavailable(
-        f"model '{name}' is not bundled with qda and could not be downloaded ({error}). "
+        f"model '{name}' is not bundled with qda and could not be downloaded ({first_line}). "
         f"Without internet use one of the bundled models ({', '.join(BUNDLED_MODELS)}) "
         "or give the path of a model folder."
     )
