@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+
+import qda
+from qda.demo import build_demo
+from qda.models import AttributeType, Participant, SegmentDraft, SpeakerRole
 
 REPO = Path(__file__).resolve().parent.parent
 RECORDINGS = REPO / "sample_transcripts" / "recordings"
@@ -39,3 +45,51 @@ def reference_text(stem: str) -> str:
         from qda.ingest import read_transcript
 
         return " ".join(s.text for s in read_transcript(f, f"{stem}.txt").segments)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> qda.Project:
+    """A new, empty project in its own folder (a real SQLite file)."""
+    p = qda.create_project(tmp_path / "study", name="Test study")
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def small_project(project: qda.Project) -> qda.Project:
+    """Two participants in two groups, one interview of three turns, two codes."""
+    project.define_attribute("age", AttributeType.NUMBER)
+    project.save_participant(Participant("P01", "beneficiaries", "Ann", {"age": 70.0}))
+    project.save_participant(Participant("P02", "frontline staff", "Bob"))
+    project.add_interview(
+        "P01",
+        [
+            SegmentDraft("How do you get online?", "Interviewer", SpeakerRole.INTERVIEWER, 0, 4),
+            SegmentDraft("Only on my phone.", "Ann", SpeakerRole.PARTICIPANT, 4, 9),
+            SegmentDraft("I go to the library.", "Ann", SpeakerRole.PARTICIPANT, 9, 14),
+        ],
+        language="en",
+    )
+    theme = project.add_code("Access barriers", by="tester")
+    project.add_code("Devices", by="tester", parent_id=theme.id, definition="No device.")
+    return project
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo study, built once per run. Tests must not change it (copy it first)."""
+    path = tmp_path_factory.mktemp("demo") / "demo-study"
+    build_demo(path).close()
+    return path
+
+
+@pytest.fixture
+def demo_copy(demo_path: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo study that a test may change."""
+    target = tmp_path / "demo-copy"
+    shutil.copytree(demo_path, target)
+    return target
+
+
+def as_file(text: str, encoding: str = "utf-8") -> io.BytesIO:
+    return io.BytesIO(text.encode(encoding))

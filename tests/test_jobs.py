@@ -1,0 +1,161 @@
+"""Recordings in a project, and background transcription jobs (real model, real worker)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+import wave
+
+import numpy as np
+import pytest
+
+import qda
+from qda.audio import SAMPLE_RATE, UnsupportedAudio, load_audio
+from qda.errors import InvalidInput
+from qda.jobs import TranscriptionRequest, Worker, add_recording, queue_transcription
+from qda.models import InterviewStatus, JobStatus, Participant, SpeakerRole
+from qda.transcribe.metrics import word_error_rate
+from tests.conftest import RECORDINGS, reference_text
+
+ENGLISH = RECORDINGS / "P15_lorraine.opus"
+
+
+@pytest.fixture
+def study(project):
+    project.save_participant(Participant("P15", "beneficiaries", "Lorraine"))
+    return project
+
+
+def test_a_bad_recording_changes_nothing(study):
+    with pytest.raises(UnsupportedAudio, match=r"notes\.mp3: not an audio or video file"):
+        add_recording(study, "P15", io.BytesIO(b"no sound here" * 500), "notes.mp3")
+    assert study.interviews == []
+    assert not (study.root / "media").exists() or not any((study.root / "media").iterdir())
+
+
+def test_recording_is_kept_in_the_project_and_not_added_twice(study):
+    with ENGLISH.open("rb") as f:
+        interview = add_recording(study, "P15", f, "Lorraine interview.opus", language="en")
+    assert interview.status is InterviewStatus.PENDING
+    assert abs(interview.duration_s - 31.7) < 0.3
+    stored = study.media_path(interview)
+    assert stored.read_bytes() == ENGLISH.read_bytes()
+    assert stored.parent == study.root / "media"
+    with (
+        ENGLISH.open("rb") as f,
+        pytest.raises(InvalidInput, match="already in the project as interview P15"),
+    ):
+        add_recording(study, "P15", f, "copy.opus")
+
+
+def test_language_defaults_to_the_participants_language(study):
+    from qda.models import AttributeType
+
+    study.define_attribute("language", AttributeType.TEXT)
+    study.save_participant(Participant("P16", "frontline staff", attributes={"language": "da"}))
+    with (RECORDINGS / "P16_birgit.opus").open("rb") as f:
+        assert add_recording(study, "P16", f, "P16.opus").language == "da"
+
+
+def test_worker_transcribes_labels_speakers_and_records_how(study):
+    with ENGLISH.open("rb") as f:
+        interview = add_recording(study, "P15", f, "P15.opus", language="en")
+    job = queue_transcription(study, interview.id, TranscriptionRequest(), by="anna")
+    assert job.status is JobStatus.QUEUED and job.created_by == "anna"
+    with pytest.raises(InvalidInput, match="already has a job"):
+        queue_transcription(study, interview.id, TranscriptionRequest(), by="anna")
+    assert Worker(study, threads=2, log=lambda m: None).run(idle_timeout=0) == 1
+
+    job = study.job(job.id)
+    assert (job.status, job.fraction, job.error) == (JobStatus.DONE, 1.0, "")
+    interview = study.interview(interview.id)
+    assert interview.status is InterviewStatus.TRANSCRIBED
+    assert (interview.engine, interview.model, interview.language) == (
+        "faster-whisper",
+        "base",
+        "en",
+    )
+    options = interview.engine_options
+    assert options["engine_version"] and options["beam_size"] == 5 and options["vad"] is True
+    assert options["condition_on_previous_text"] is False and options["speaker_labels"] == "voices"
+    segments = study.segments(interview.id)
+    assert [s.speaker for s in segments[:2]] == ["Interviewer", "Lorraine"]
+    assert {s.role for s in segments} == {SpeakerRole.INTERVIEWER, SpeakerRole.PARTICIPANT}
+    text = " ".join(s.text for s in segments)
+    assert word_error_rate(reference_text("P15_lorraine"), text) < 0.1
+    assert all(s.words for s in segments)
+
+
+def test_failed_and_cancelled_jobs(study):
+    with ENGLISH.open("rb") as f:
+        interview = add_recording(study, "P15", f, "P15.opus", language="en")
+    job = queue_transcription(study, interview.id, TranscriptionRequest(), by="anna")
+    study.cancel_job(job.id)
+    assert Worker(study, log=lambda m: None).run(idle_timeout=0) == 0
+    assert study.job(job.id).status is JobStatus.CANCELLED
+
+    job = queue_transcription(study, interview.id, TranscriptionRequest(), by="anna")
+    study.media_path(interview).unlink()
+    Worker(study, log=lambda m: None).run(idle_timeout=0)
+    failed = study.job(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert "recording of P15 is missing" in failed.error
+    assert study.interview(interview.id).status is InterviewStatus.FAILED
+
+
+def _long_recording(path):
+    """About 95 s of speech: the English demo recording three times."""
+    samples = load_audio(ENGLISH).samples
+    samples = np.concatenate([samples, samples, samples])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
+    return path
+
+
+def test_a_killed_worker_is_resumed_without_gap_or_duplicate(tmp_path):
+    """SIGKILL the worker process half-way; the next worker continues the same job."""
+    path = tmp_path / "study"
+    p = qda.create_project(path)
+    p.save_participant(Participant("P15", "beneficiaries", "Lorraine"))
+    with _long_recording(tmp_path / "long.wav").open("rb") as f:
+        interview = add_recording(p, "P15", f, "long.wav", language="en")
+    request = TranscriptionRequest(batch_size=1)  # one segment at a time: many to kill between
+    job = queue_transcription(p, interview.id, request, by="anna")
+    env = {**os.environ, "QDA_USER": "anna"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "qda.cli", "worker", str(path), "--idle-timeout", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while (
+        len(p.segments(interview.id)) < 4 and time.monotonic() < deadline and worker.poll() is None
+    ):
+        time.sleep(0.2)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    before = p.segments(interview.id)
+    interrupted = p.job(job.id)
+    assert interrupted.status is JobStatus.RUNNING, "the worker finished before it was killed"
+    assert len(before) >= 4 and interrupted.progress_s < 90
+
+    Worker(p, threads=2, log=lambda m: None).run(idle_timeout=0)
+    assert p.job(job.id).status is JobStatus.DONE
+    after = p.segments(interview.id)
+    starts = [s.start for s in after]
+    assert starts == sorted(starts)
+    for a, b in itertools.pairwise(after):
+        assert a.end <= b.start + 0.05, (a, b)  # no overlap: nothing decoded twice
+    texts = [s.text for s in after]
+    assert len(texts) == len(set(texts)) or texts.count(texts[0]) <= 3
+    expected = " ".join([reference_text("P15_lorraine")] * 3)
+    assert word_error_rate(expected, " ".join(texts)) < 0.1  # no gap: every turn is there
