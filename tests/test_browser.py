@@ -61,3 +61,30 @@ def test_demo_study_in_the_browser(browser, demo_copy):
         expect(page.get_by_role("heading", name="Open a project")).to_be_visible()
         expect(page.get_by_label("Folder for the demo")).to_have_value("~/qda-demo")
         page.screenshot(path=str(ARTIFACTS / "start.png"), full_page=True)
+
+
+def test_upload_a_recording_and_read_its_transcript(browser, demo_copy):
+    """Drag a recording in, watch the real worker transcribe it, open the transcript."""
+    recording = REPO / "sample_transcripts" / "recordings" / "P15_lorraine.opus"
+    with running_app(demo_copy, ARTIFACTS / "app-upload.log") as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 1100})
+        page.goto(f"{url}/upload")
+        expect(page.get_by_role("heading", name="Upload recordings")).to_be_visible(timeout=30_000)
+        page.set_input_files("input[type=file]", str(recording))
+        expect(page.get_by_text("P15_lorraine.opus").first).to_be_visible(timeout=20_000)
+        page.get_by_role("button", name="Add and transcribe").click()
+        expect(page.get_by_text("Transcribing P15 (job 1)")).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+        started = time.monotonic()
+        expect(page.get_by_test_id("stProgress").get_by_text("done")).to_be_visible(timeout=180_000)
+        print(f"31.7 s recording transcribed in {time.monotonic() - started:.1f} s (page view)")
+
+        page.get_by_role("link", name="Transcripts").click()
+        expect(page.get_by_role("heading", name="Transcripts")).to_be_visible(timeout=30_000)
+        page.get_by_test_id("stSelectbox").first.click()
+        page.get_by_role("option", name="P15 · Lorraine · beneficiaries").click()
+        expect(page.get_by_text("transcribed · language en · faster-whisper base")).to_be_visible()
+        expect(page.get_by_text("Speakers: Interviewer (interviewer), Lorraine")).to_be_visible()
+        expect(page.get_by_test_id("stAudio")).to_be_visible()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "transcript.png"), full_page=True)

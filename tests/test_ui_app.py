@@ -186,3 +186,63 @@ def test_an_empty_folder_name_is_refused(tmp_path, monkeypatch):
     at.button[2].click().run()
     assert "no folder given for the demo" in at.error[-1].value
     assert list(tmp_path.iterdir()) == []
+
+
+def open_page(at: AppTest, name: str) -> AppTest:
+    at.switch_page(str(REPO / "qda" / "ui" / "views" / f"{name}.py"))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_upload_links_recordings_to_participants_and_queues_them(demo_copy, monkeypatch):
+    from qda.jobs import Worker
+    from tests.conftest import RECORDINGS
+
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    monkeypatch.setenv("QDA_WORKER", "off")  # the test runs the worker itself
+    at = open_page(start(), "upload")
+    assert "No transcriptions yet." in texts(at)
+    good = (RECORDINGS / "P15_lorraine.opus").read_bytes()
+    at.file_uploader(key="up_audio").set_value(
+        [("P15_lorraine.opus", good, "audio/ogg"), ("broken.mp3", b"nonsense" * 100, "audio/mpeg")]
+    ).run()
+    assert at.selectbox(key="rec_participant_0").value == "P15"  # from the file name
+    assert at.selectbox(key="rec_language_0").value == "en"  # from the participants file
+    at.selectbox(key="rec_participant_1").set_value("P16")
+    at.button(key="start_transcription").click().run()
+    assert "Transcribing P15 (job 1)" in at.success[0].value
+    assert "broken.mp3 was not added: broken.mp3: not an audio or video file" in at.error[0].value
+
+    p = qda.open_project(demo_copy)
+    assert [j.interview_id for j in p.jobs()] == ["P15"]
+    Worker(p, threads=2, log=lambda m: None).run(idle_timeout=0)
+    at = open_page(start(), "upload")
+    assert [bar.proto.text for bar in at.get("progress")] == ["done"]
+    at = open_page(start(), "transcript")
+    at.selectbox(key="transcript_interview").set_value("P15").run()
+    assert "transcribed · language en · faster-whisper base" in texts(at)
+
+
+def test_correct_a_transcript_and_swap_speakers(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = open_page(start(), "transcript")
+    at.selectbox(key="transcript_interview").set_value("P04").run()
+    at.session_state["segments_P04"] = {
+        "edited_rows": {"1": {"text": "I volunteered after university."}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="save_segments").click().run()
+    assert at.success[0].value.startswith("1 corrections saved")
+    p = qda.open_project(demo_copy)
+    second = p.segments("P04")[1]
+    assert second.text == "I volunteered after university."
+    assert second.original_text.startswith(
+        "I volunteered after university while I was job hunting."
+    )
+
+    at.button(key="swap_speakers").click().run()
+    assert at.success[0].value == "Speakers swapped."
+    assert qda.open_project(demo_copy).segments("P04")[0].speaker == "Tom"

@@ -158,9 +158,10 @@ edited = st.data_editor(
     key=f"segments_{interview.id}",
     hide_index=True,
     width="stretch",
-    height=min(38 + 61 * len(table), 660),
-    row_height=60,
+    height=min(38 + 35 * len(table), 700),
     disabled=["#", "time", "original"],
+    column_order=["#", "play", "time", "speaker", "text"]
+    + (["original"] if any(s.edited for s in segments) else []),
     column_config={
         "#": st.column_config.NumberColumn(width="small"),
         "play": st.column_config.CheckboxColumn("▶", width="small", help="Play from here"),
