@@ -62,6 +62,7 @@ def test_language_defaults_to_the_participants_language(study):
         assert add_recording(study, "P16", f, "P16.opus").language == "da"
 
 
+@pytest.mark.slow
 def test_worker_transcribes_labels_speakers_and_records_how(study):
     with ENGLISH.open("rb") as f:
         interview = add_recording(study, "P15", f, "P15.opus", language="en")
@@ -120,6 +121,7 @@ def _long_recording(path):
     return path
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_resumed_without_gap_or_duplicate(tmp_path):
     """SIGKILL the worker process half-way; the next worker continues the same job."""
     path = tmp_path / "study"

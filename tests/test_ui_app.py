@@ -195,6 +195,7 @@ def open_page(at: AppTest, name: str) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_upload_links_recordings_to_participants_and_queues_them(demo_copy, monkeypatch):
     from qda.jobs import Worker
     from tests.conftest import RECORDINGS
