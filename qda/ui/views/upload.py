@@ -123,7 +123,6 @@ def start(project, rows, request: TranscriptionRequest) -> None:
     flash(message, problems=problems)
 
 
-@st.fragment(run_every=2.0)
 def job_list(project) -> None:
     jobs = project.jobs()
     if not jobs:
@@ -184,4 +183,6 @@ if files:
         with st.spinner("Checking the recordings…"):
             start(project, rows, request)
 st.header("Transcriptions")
-job_list(project)
+# refresh every 2 s while something is queued or running, not otherwise
+running = bool(project.jobs(active=True))
+st.fragment(job_list, run_every=2.0 if running else None)(project)
