@@ -1,29 +1,28 @@
 """Project persistence: one SQLite file per project (or any SQLAlchemy URL).
 
-A project is a folder holding `project.sqlite` (and, later, the recordings it was
-made from). Every write runs in one transaction (`BEGIN IMMEDIATE` on SQLite, so two
-writers wait for each other instead of failing half-way); SQLite runs in WAL mode so
-readers never block a writer. The schema carries a version number and is brought up
-to date by the ordered migrations in `MIGRATIONS` when a project is opened.
+A project is a folder holding `project.sqlite` and `media/` (the recordings). The
+schema and migrations are in `qda.schema`; transcript corrections and the job queue
+are mixins (`qda.transcript_edits`, `qda.job_queue`). Every write runs in one
+transaction (`BEGIN IMMEDIATE` on SQLite, so two writers wait for each other instead
+of failing half-way); SQLite runs in WAL mode so readers never block a writer. The
+schema carries a version number and is brought up to date when a project is opened.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import getpass
 import json
-import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import StaticPool
 
 from qda.errors import InvalidInput, NotFound, ProjectError
+from qda.job_queue import JobQueue
 from qda.models import (
     AttributeType,
     AttributeValue,
@@ -35,8 +34,6 @@ from qda.models import (
     Decision,
     Interview,
     InterviewStatus,
-    Job,
-    JobStatus,
     Participant,
     ProjectSummary,
     Segment,
@@ -44,294 +41,35 @@ from qda.models import (
     SpeakerRole,
     SuggestionDecision,
 )
-
-DB_FILE = "project.sqlite"
-WHOLE_SEGMENT = (0, -1)  # stored span of a coding that covers the whole segment
-
-metadata = sa.MetaData()
-
-meta_table = sa.Table(
-    "qda_meta",
-    metadata,
-    sa.Column("key", sa.String, primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
+from qda.schema import (  # noqa: F401 (re-exported: the store's public names)
+    DB_FILE,
+    LATEST,
+    MIGRATIONS,
+    WHOLE_SEGMENT,
+    _get_meta,
+    _now,
+    _set_meta,
+    attribute_defs_t,
+    codebook_changes_t,
+    codes_t,
+    codings_t,
+    current_user,
+    decisions_t,
+    interviews_t,
+    make_engine,
+    meta_table,
+    migrate,
+    participant_attributes_t,
+    participants_t,
+    schema_version,
+    segments_t,
 )
-participants_t = sa.Table(
-    "participants",
-    metadata,
-    sa.Column("id", sa.String, primary_key=True),
-    sa.Column("pseudonym", sa.String, nullable=False, default=""),
-    sa.Column("stakeholder_group", sa.String, nullable=False),
-    sa.Column("position", sa.Integer, nullable=False),
-)
-attribute_defs_t = sa.Table(
-    "attribute_defs",
-    metadata,
-    sa.Column("name", sa.String, primary_key=True),
-    sa.Column("type", sa.String, nullable=False),
-    sa.Column("position", sa.Integer, nullable=False),
-)
-participant_attributes_t = sa.Table(
-    "participant_attributes",
-    metadata,
-    sa.Column(
-        "participant_id",
-        sa.String,
-        sa.ForeignKey("participants.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("name", sa.String, sa.ForeignKey("attribute_defs.name"), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),  # canonical text: "71", "2026-03-02"
-)
-interviews_t = sa.Table(
-    "interviews",
-    metadata,
-    sa.Column("id", sa.String, primary_key=True),
-    sa.Column("participant_id", sa.String, sa.ForeignKey("participants.id"), nullable=False),
-    sa.Column("title", sa.String, nullable=False, default=""),
-    sa.Column("language", sa.String, nullable=False, default=""),
-    sa.Column("status", sa.String, nullable=False),
-    sa.Column("source_name", sa.String, nullable=False, default=""),
-    sa.Column("source_sha256", sa.String, nullable=False, default=""),
-    sa.Column("duration_s", sa.Float),
-    sa.Column("engine", sa.String, nullable=False, default=""),
-    sa.Column("model", sa.String, nullable=False, default=""),
-    sa.Column("engine_options", sa.Text, nullable=False, default="{}"),
-    sa.Column("error", sa.Text, nullable=False, default=""),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    # v2: the recording, stored in the project folder (path relative to it)
-    sa.Column("media_file", sa.String, nullable=False, server_default=""),
-)
-segments_t = sa.Table(
-    "segments",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "interview_id",
-        sa.String,
-        sa.ForeignKey("interviews.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column("idx", sa.Integer, nullable=False),
-    sa.Column("start_s", sa.Float),
-    sa.Column("end_s", sa.Float),
-    sa.Column("speaker", sa.String, nullable=False, default=""),
-    sa.Column("role", sa.String, nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("original_text", sa.Text, nullable=False),
-    sa.Column("edited_by", sa.String, nullable=False, default=""),
-    sa.Column("edited_at", sa.DateTime),
-    # v2: word timings as JSON [[start, end, word], …] when the engine gave them
-    sa.Column("words", sa.Text, nullable=False, server_default="[]"),
-    sa.UniqueConstraint("interview_id", "idx"),
-)
-codes_t = sa.Table(
-    "codes",
-    metadata,
-    sa.Column("id", sa.String, primary_key=True),
-    sa.Column("name", sa.String, nullable=False),
-    sa.Column("parent_id", sa.String, sa.ForeignKey("codes.id")),
-    sa.Column("definition", sa.Text, nullable=False, default=""),
-    sa.Column("include_text", sa.Text, nullable=False, default=""),
-    sa.Column("exclude_text", sa.Text, nullable=False, default=""),
-    sa.Column("examples", sa.Text, nullable=False, default="[]"),
-    sa.Column("colour", sa.String, nullable=False, default=""),
-    sa.Column("position", sa.Integer, nullable=False, default=0),
-)
-codings_t = sa.Table(
-    "codings",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "segment_id", sa.Integer, sa.ForeignKey("segments.id", ondelete="CASCADE"), nullable=False
-    ),
-    sa.Column("code_id", sa.String, sa.ForeignKey("codes.id"), nullable=False),
-    sa.Column("coder", sa.String, nullable=False),
-    sa.Column("origin", sa.String, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("span_start", sa.Integer, nullable=False, default=WHOLE_SEGMENT[0]),
-    sa.Column("span_end", sa.Integer, nullable=False, default=WHOLE_SEGMENT[1]),
-    sa.UniqueConstraint("segment_id", "code_id", "coder", "span_start", "span_end"),
-)
-decisions_t = sa.Table(
-    "suggestion_decisions",
-    metadata,
-    sa.Column(
-        "segment_id",
-        sa.Integer,
-        sa.ForeignKey("segments.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("code_id", sa.String, sa.ForeignKey("codes.id"), primary_key=True),
-    sa.Column("decision", sa.String, nullable=False),
-    sa.Column("decided_by", sa.String, nullable=False),
-    sa.Column("decided_at", sa.DateTime, nullable=False),
-)
-# v2: the state of segments before each change (edit, merge, split, speaker), so that
-# no correction ever loses the text or timing it replaced.
-segment_history_t = sa.Table(
-    "segment_history",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("interview_id", sa.String, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("by", sa.String, nullable=False),
-    sa.Column("action", sa.String, nullable=False),
-    sa.Column("before", sa.Text, nullable=False),  # JSON list of the segment rows
-)
-codebook_changes_t = sa.Table(
-    "codebook_changes",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("by", sa.String, nullable=False),
-    sa.Column("action", sa.String, nullable=False),
-    sa.Column("detail", sa.Text, nullable=False),
-)
-
-# v2: background jobs (transcription), with their progress, so that a page reload or
-# a restart finds them and a crashed job resumes where its stored segments end.
-jobs_t = sa.Table(
-    "jobs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String, nullable=False),
-    sa.Column(
-        "interview_id",
-        sa.String,
-        sa.ForeignKey("interviews.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column("status", sa.String, nullable=False),
-    sa.Column("options", sa.Text, nullable=False),
-    sa.Column("phase", sa.String, nullable=False, server_default=""),
-    sa.Column("progress_s", sa.Float, nullable=False, server_default="0"),
-    sa.Column("duration_s", sa.Float, nullable=False, server_default="0"),
-    sa.Column("error", sa.Text, nullable=False, server_default=""),
-    sa.Column("worker", sa.String, nullable=False, server_default=""),
-    sa.Column("created_by", sa.String, nullable=False, server_default=""),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("started_at", sa.DateTime),
-    sa.Column("heartbeat_at", sa.DateTime),
-    sa.Column("finished_at", sa.DateTime),
-)
-
-sa.Index("ix_segments_interview", segments_t.c.interview_id, segments_t.c.idx)
-sa.Index("ix_codings_segment", codings_t.c.segment_id)
-sa.Index("ix_codings_code", codings_t.c.code_id)
-
-
-# --- migrations ---------------------------------------------------------------------
-
-Migration = Callable[[Connection], None]
-
-
-def _migrate_2_jobs(conn: Connection) -> None:
-    """0.2: background jobs, recordings kept in the project, word timings."""
-    jobs_t.create(conn)
-    segment_history_t.create(conn)
-    conn.exec_driver_sql("ALTER TABLE interviews ADD COLUMN media_file VARCHAR NOT NULL DEFAULT ''")
-    conn.exec_driver_sql("ALTER TABLE segments ADD COLUMN words TEXT NOT NULL DEFAULT '[]'")
-
-
-# Ordered upgrades: MIGRATIONS[i] brings schema version i + 1 to i + 2 (version 1 is the
-# first release). A new project is created at the latest version directly from the
-# table definitions above. Never edit a released migration; append a new one, and
-# change the table definitions to match.
-MIGRATIONS: list[Migration] = [_migrate_2_jobs]
-LATEST = len(MIGRATIONS) + 1
-
-
-def schema_version(conn: Connection) -> int:
-    """The schema version a database is at (0 for an empty database)."""
-    if not sa.inspect(conn).has_table(meta_table.name):
-        return 0
-    value = conn.execute(
-        sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-    ).scalar_one_or_none()
-    return int(value) if value is not None else 0
-
-
-def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
-    """Create the schema, or upgrade an older one, inside the caller's transaction.
-
-    Returns:
-        The schema version reached.
-
-    Raises:
-        ProjectError: the database was written by a newer qda.
-    """
-    latest = len(migrations) + 1
-    current = schema_version(conn)
-    if current == 0:
-        metadata.create_all(conn)
-        _set_meta(conn, "schema_version", str(latest))
-        return latest
-    if current > latest:
-        raise ProjectError(
-            f"this project uses schema version {current}, but this qda only knows up to "
-            f"{latest}: upgrade qda to open it (the project was not changed)"
-        )
-    for version in range(current, latest):
-        migrations[version - 1](conn)
-        _set_meta(conn, "schema_version", str(version + 1))
-    return latest
-
-
-def _set_meta(conn: Connection, key: str, value: str) -> None:
-    updated = conn.execute(
-        sa.update(meta_table).where(meta_table.c.key == key).values(value=value)
-    ).rowcount
-    if not updated:
-        conn.execute(sa.insert(meta_table).values(key=key, value=value))
-
-
-# --- engine ---------------------------------------------------------------------------
-
-
-def current_user() -> str:
-    """Who is working: $QDA_USER, else the login name. Recorded with every change."""
-    return os.environ.get("QDA_USER") or getpass.getuser()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for a project database. SQLite gets WAL, foreign keys, and writers
-    that queue (`BEGIN IMMEDIATE`, 30 s busy timeout) instead of failing."""
-    if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
-    memory = url in ("sqlite://", "sqlite:///:memory:")
-    engine = sa.create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        **({"poolclass": StaticPool} if memory else {}),
-    )
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
-        dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
-        cursor = dbapi_conn.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("qda_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    return engine
-
+from qda.transcript_edits import TranscriptEdits
 
 # --- the project ---------------------------------------------------------------------
 
 
-class Project:
+class Project(TranscriptEdits, JobQueue):
     """One study: its participants, interviews, codebook and codings.
 
     Open one with `qda.open_project(path)`; the CLI and the UI both go through this
@@ -704,315 +442,6 @@ class Project:
             raise NotFound(f"no segment {segment_id} in this project")
         return _segment(row)
 
-    def _remember(self, conn: Connection, interview_id: str, rows, action: str, by: str) -> None:
-        """Keep the state of segments before a change (segment_history)."""
-        before = [
-            {
-                "id": r.id, "idx": r.idx, "start": r.start_s, "end": r.end_s,
-                "speaker": r.speaker, "role": r.role, "text": r.text,
-                "original_text": r.original_text,
-            }
-            for r in rows
-        ]  # fmt: skip
-        conn.execute(
-            sa.insert(segment_history_t).values(
-                interview_id=interview_id,
-                at=_now(),
-                by=by,
-                action=action,
-                before=json.dumps(before, ensure_ascii=False),
-            )
-        )
-
-    def _segment_rows(self, conn: Connection, interview_id: str, ids=None) -> list[sa.Row]:
-        query = (
-            sa.select(segments_t)
-            .where(segments_t.c.interview_id == interview_id)
-            .order_by(segments_t.c.idx)
-        )
-        if ids is not None:
-            query = query.where(segments_t.c.id.in_(list(ids)))
-        return list(conn.execute(query))
-
-    def segment_history(self, interview_id: str) -> list[dict[str, object]]:
-        """Every change to an interview's segments, oldest first, with the state before."""
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(segment_history_t)
-                .where(segment_history_t.c.interview_id == interview_id)
-                .order_by(segment_history_t.c.id)
-            )
-            return [
-                {"at": r.at, "by": r.by, "action": r.action, "before": json.loads(r.before)}
-                for r in rows
-            ]
-
-    def edit_segment(self, segment_id: int, text: str, *, by: str) -> Segment:
-        """Correct a segment's text; the original ASR or imported text is kept."""
-        with self.transaction() as conn:
-            segment = self.segment(segment_id)
-            if text == segment.text:
-                return segment
-            self._remember(
-                conn,
-                segment.interview_id,
-                self._segment_rows(conn, segment.interview_id, [segment_id]),
-                "edit",
-                by,
-            )
-            conn.execute(
-                sa.update(segments_t)
-                .where(segments_t.c.id == segment_id)
-                .values(text=text, edited_by=by, edited_at=_now())
-            )
-        return self.segment(segment_id)
-
-    def set_speaker(
-        self, segment_id: int, speaker: str, role: SpeakerRole | None = None, *, by: str
-    ) -> Segment:
-        """Give one segment another speaker (and role: interviewer if the name is used
-        by the interviewer's other segments, else as given or participant)."""
-        with self.transaction() as conn:
-            segment = self.segment(segment_id)
-            if role is None:
-                same = [s for s in self.segments(segment.interview_id) if s.speaker == speaker]
-                role = same[0].role if same else SpeakerRole.PARTICIPANT
-            self._remember(
-                conn,
-                segment.interview_id,
-                self._segment_rows(conn, segment.interview_id, [segment_id]),
-                "speaker",
-                by,
-            )
-            conn.execute(
-                sa.update(segments_t)
-                .where(segments_t.c.id == segment_id)
-                .values(speaker=speaker.strip(), role=role, edited_by=by, edited_at=_now())
-            )
-        return self.segment(segment_id)
-
-    def rename_speaker(
-        self,
-        interview_id: str,
-        old: str,
-        new: str,
-        *,
-        role: SpeakerRole | None = None,
-        by: str,
-    ) -> int:
-        """Rename a speaker in every segment of an interview (optionally setting the
-        role). Returns how many segments changed."""
-        if not new.strip():
-            raise InvalidInput("a speaker needs a name")
-        with self.transaction() as conn:
-            rows = [r for r in self._segment_rows(conn, interview_id) if r.speaker == old]
-            if not rows:
-                raise NotFound(f"no speaker '{old}' in interview {interview_id}")
-            self._remember(conn, interview_id, rows, "rename speaker", by)
-            values = {"speaker": new.strip(), "edited_by": by, "edited_at": _now()}
-            if role is not None:
-                values["role"] = role
-            conn.execute(
-                sa.update(segments_t)
-                .where((segments_t.c.interview_id == interview_id) & (segments_t.c.speaker == old))
-                .values(**values)
-            )
-            return len(rows)
-
-    def swap_speakers(self, interview_id: str, *, by: str) -> None:
-        """Swap the two speakers of an interview (names and roles), in one action:
-        for when the interviewer was guessed wrong."""
-        with self.transaction() as conn:
-            rows = self._segment_rows(conn, interview_id)
-            speakers = list(dict.fromkeys(r.speaker for r in rows if r.speaker))
-            if len(speakers) != 2:
-                raise InvalidInput(
-                    f"interview {interview_id} has {len(speakers)} speakers; swapping needs two"
-                )
-            a, b = speakers
-            role = {r.speaker: r.role for r in rows}
-            self._remember(conn, interview_id, rows, "swap speakers", by)
-            for r in rows:
-                if r.speaker in (a, b):
-                    other = b if r.speaker == a else a
-                    conn.execute(
-                        sa.update(segments_t)
-                        .where(segments_t.c.id == r.id)
-                        .values(speaker=other, role=role[other], edited_by=by, edited_at=_now())
-                    )
-
-    def merge_segments(self, first_id: int, *, by: str) -> Segment:
-        """Join a segment with the next one (text, original text, times, words);
-        codings of both stay on the merged segment."""
-        with self.transaction() as conn:
-            first = self.segment(first_id)
-            rows = self._segment_rows(conn, first.interview_id)
-            position = next(i for i, r in enumerate(rows) if r.id == first_id)
-            if position + 1 >= len(rows):
-                raise InvalidInput("the last segment has no next segment to merge with")
-            a, b = rows[position], rows[position + 1]
-            self._remember(conn, first.interview_id, [a, b], "merge", by)
-            conn.execute(
-                sa.update(segments_t)
-                .where(segments_t.c.id == a.id)
-                .values(
-                    text=f"{a.text} {b.text}".strip(),
-                    original_text=f"{a.original_text} {b.original_text}".strip(),
-                    end_s=b.end_s if b.end_s is not None else a.end_s,
-                    words=json.dumps(json.loads(a.words) + json.loads(b.words)),
-                    edited_by=by,
-                    edited_at=_now(),
-                )
-            )
-            existing = {
-                (c.code_id, c.coder)
-                for c in conn.execute(sa.select(codings_t).where(codings_t.c.segment_id == a.id))
-            }
-            for c in list(conn.execute(sa.select(codings_t).where(codings_t.c.segment_id == b.id))):
-                if (c.code_id, c.coder) in existing:
-                    conn.execute(sa.delete(codings_t).where(codings_t.c.id == c.id))
-                else:
-                    conn.execute(
-                        sa.update(codings_t)
-                        .where(codings_t.c.id == c.id)
-                        .values(
-                            segment_id=a.id,
-                            span_start=WHOLE_SEGMENT[0],
-                            span_end=WHOLE_SEGMENT[1],
-                        )
-                    )
-            conn.execute(
-                sa.update(decisions_t)
-                .where(decisions_t.c.segment_id == b.id)
-                .where(
-                    ~decisions_t.c.code_id.in_(
-                        sa.select(decisions_t.c.code_id).where(decisions_t.c.segment_id == a.id)
-                    )
-                )
-                .values(segment_id=a.id)
-            )
-            conn.execute(sa.delete(segments_t).where(segments_t.c.id == b.id))
-            self._reindex(conn, first.interview_id)
-        return self.segment(first_id)
-
-    def split_segment(self, segment_id: int, at: int, *, by: str) -> tuple[Segment, Segment]:
-        """Cut a segment in two at character `at` of its text. Times are divided by the
-        word timings when known, else in proportion to the text; codings stay on both
-        parts. The original text is cut at the same place when the text is unedited,
-        else kept whole on the first part (and in the segment history)."""
-        with self.transaction() as conn:
-            segment = self.segment(segment_id)
-            text = segment.text
-            if not 0 < at < len(text) or not text[:at].strip() or not text[at:].strip():
-                raise InvalidInput(
-                    f"cannot split the segment at character {at}: both parts need text"
-                )
-            rows = self._segment_rows(conn, segment.interview_id)
-            self._remember(
-                conn, segment.interview_id, [r for r in rows if r.id == segment_id], "split", by
-            )
-            head, tail = text[:at].strip(), text[at:].strip()
-            if segment.original_text == text:
-                original_head, original_tail = head, tail
-            else:
-                original_head, original_tail = segment.original_text, ""
-            cut = _split_time(segment, at)
-            words_head = [w for w in segment.words if cut is None or w[1] <= cut]
-            words_tail = [w for w in segment.words if cut is not None and w[1] > cut]
-            # make room: shift later segments one place
-            conn.execute(
-                sa.update(segments_t)
-                .where(
-                    (segments_t.c.interview_id == segment.interview_id)
-                    & (segments_t.c.idx > segment.index)
-                )
-                .values(idx=-segments_t.c.idx - 1)
-            )
-            conn.execute(
-                sa.update(segments_t)
-                .where(segments_t.c.interview_id == segment.interview_id)
-                .where(segments_t.c.idx < 0)
-                .values(idx=-segments_t.c.idx)
-            )
-            conn.execute(
-                sa.update(segments_t)
-                .where(segments_t.c.id == segment_id)
-                .values(
-                    text=head,
-                    original_text=original_head,
-                    end_s=cut,
-                    words=json.dumps([list(w) for w in words_head]),
-                    edited_by=by,
-                    edited_at=_now(),
-                )
-            )
-            result = conn.execute(
-                sa.insert(segments_t).values(
-                    interview_id=segment.interview_id,
-                    idx=segment.index + 1,
-                    start_s=cut,
-                    end_s=segment.end,
-                    speaker=segment.speaker,
-                    role=segment.role,
-                    text=tail,
-                    original_text=original_tail,
-                    edited_by=by,
-                    edited_at=_now(),
-                    words=json.dumps([list(w) for w in words_tail]),
-                )
-            )
-            new_id = result.inserted_primary_key[0]
-            for c in list(
-                conn.execute(sa.select(codings_t).where(codings_t.c.segment_id == segment_id))
-            ):
-                conn.execute(
-                    sa.update(codings_t)
-                    .where(codings_t.c.id == c.id)
-                    .values(span_start=WHOLE_SEGMENT[0], span_end=WHOLE_SEGMENT[1])
-                )
-                conn.execute(
-                    sa.insert(codings_t).values(
-                        segment_id=new_id,
-                        code_id=c.code_id,
-                        coder=c.coder,
-                        origin=c.origin,
-                        created_at=c.created_at,
-                        span_start=WHOLE_SEGMENT[0],
-                        span_end=WHOLE_SEGMENT[1],
-                    )
-                )
-        return self.segment(segment_id), self.segment(new_id)
-
-    def _reindex(self, conn: Connection, interview_id: str) -> None:
-        """Number an interview's segments 0, 1, 2, … again (after a merge)."""
-        rows = self._segment_rows(conn, interview_id)
-        for new, r in enumerate(rows):
-            if r.idx != new:
-                conn.execute(
-                    sa.update(segments_t).where(segments_t.c.id == r.id).values(idx=-new - 1)
-                )
-        conn.execute(
-            sa.update(segments_t)
-            .where((segments_t.c.interview_id == interview_id) & (segments_t.c.idx < 0))
-            .values(idx=-segments_t.c.idx - 1)
-        )
-
-    def replace_transcript(
-        self, interview_id: str, segments: Sequence[SegmentDraft], *, by: str
-    ) -> None:
-        """Put new segments in place of an interview's (a finished transcription).
-        Refused when the interview has codings; the old segments go to the history."""
-        with self.transaction() as conn:
-            if self.codings(interview_id=interview_id):
-                raise InvalidInput(
-                    f"interview {interview_id} has codings; its transcript cannot be replaced"
-                )
-            rows = self._segment_rows(conn, interview_id)
-            if rows:
-                self._remember(conn, interview_id, rows, "replace transcript", by)
-            conn.execute(sa.delete(segments_t).where(segments_t.c.interview_id == interview_id))
-            self._insert_segments(conn, interview_id, segments)
-
     # --- codebook
 
     @property
@@ -1218,122 +647,6 @@ class Project:
         with self._read() as conn:
             return [_coding(r) for r in conn.execute(query)]
 
-    # --- jobs
-
-    def queue_job(
-        self,
-        kind: str,
-        interview_id: str,
-        options: dict[str, object],
-        *,
-        by: str,
-        duration_s: float = 0.0,
-    ) -> Job:
-        """Queue a background job; it waits for a worker to claim it."""
-        with self.transaction() as conn:
-            self.interview(interview_id)
-            active = conn.execute(
-                sa.select(jobs_t.c.id).where(
-                    (jobs_t.c.interview_id == interview_id)
-                    & jobs_t.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
-                )
-            ).first()
-            if active:
-                raise InvalidInput(f"interview {interview_id} already has a job queued or running")
-            result = conn.execute(
-                sa.insert(jobs_t).values(
-                    kind=kind,
-                    interview_id=interview_id,
-                    status=JobStatus.QUEUED,
-                    options=json.dumps(options, ensure_ascii=False),
-                    duration_s=duration_s,
-                    created_by=by,
-                    created_at=_now(),
-                )
-            )
-            job_id = result.inserted_primary_key[0]
-        return self.job(job_id)
-
-    def job(self, job_id: int) -> Job:
-        with self._read() as conn:
-            row = conn.execute(sa.select(jobs_t).where(jobs_t.c.id == job_id)).one_or_none()
-        if row is None:
-            raise NotFound(f"no job {job_id} in this project")
-        return _job(row)
-
-    def jobs(self, *, interview_id: str | None = None, active: bool = False) -> list[Job]:
-        """Jobs, newest last; `active`: only queued and running ones."""
-        query = sa.select(jobs_t).order_by(jobs_t.c.id)
-        if interview_id is not None:
-            query = query.where(jobs_t.c.interview_id == interview_id)
-        if active:
-            query = query.where(jobs_t.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
-        with self._read() as conn:
-            return [_job(r) for r in conn.execute(query)]
-
-    def claim_job(self, worker: str, *, is_abandoned: Callable[[Job], bool]) -> Job | None:
-        """Give the oldest queued job, or a running job whose worker is gone (it then
-        resumes), to `worker`. Two workers never get the same job."""
-        with self.transaction() as conn:
-            rows = conn.execute(
-                sa.select(jobs_t)
-                .where(jobs_t.c.status.in_([JobStatus.RUNNING, JobStatus.QUEUED]))
-                .order_by(jobs_t.c.id)
-            )
-            for row in rows.all():
-                job = _job(row)
-                if job.status is JobStatus.RUNNING and not is_abandoned(job):
-                    continue
-                now = _now()
-                conn.execute(
-                    sa.update(jobs_t)
-                    .where(jobs_t.c.id == job.id)
-                    .values(
-                        status=JobStatus.RUNNING,
-                        worker=worker,
-                        started_at=job.started_at or now,
-                        heartbeat_at=now,
-                    )
-                )
-                return self.job(job.id)
-        return None
-
-    def update_job(self, job_id: int, **fields: object) -> Job:
-        """Record progress (`progress_s`, `phase`, `duration_s`, `options`); also a
-        heartbeat that tells other workers this job is alive."""
-        allowed = {"progress_s", "phase", "duration_s", "options"}
-        if set(fields) - allowed:
-            raise ValueError(f"cannot update {', '.join(sorted(set(fields) - allowed))}")
-        if "options" in fields:
-            fields["options"] = json.dumps(fields["options"], ensure_ascii=False)
-        with self.transaction() as conn:
-            conn.execute(
-                sa.update(jobs_t).where(jobs_t.c.id == job_id).values(heartbeat_at=_now(), **fields)
-            )
-        return self.job(job_id)
-
-    def finish_job(self, job_id: int, status: JobStatus, error: str = "") -> Job:
-        with self.transaction() as conn:
-            conn.execute(
-                sa.update(jobs_t)
-                .where(jobs_t.c.id == job_id)
-                .values(status=status, error=error, finished_at=_now(), heartbeat_at=_now())
-            )
-        return self.job(job_id)
-
-    def cancel_job(self, job_id: int) -> Job:
-        """Stop a queued or running job; what it stored so far is kept."""
-        with self.transaction() as conn:
-            job = self.job(job_id)
-            if not job.status.active:
-                raise InvalidInput(f"job {job_id} is {job.status}, not queued or running")
-            conn.execute(
-                sa.update(jobs_t)
-                .where(jobs_t.c.id == job_id)
-                .values(status=JobStatus.CANCELLED, finished_at=_now())
-            )
-        return self.job(job_id)
-
     # --- suggestion decisions
 
     def decide_suggestion(
@@ -1369,26 +682,6 @@ class Project:
 
 
 # --- row conversion ------------------------------------------------------------------
-
-
-def _split_time(segment: Segment, at: int) -> float | None:
-    """Where in time a segment's text is cut at character `at`."""
-    if segment.start is None or segment.end is None:
-        return None
-    if segment.words:
-        consumed = 0
-        for _start, end, word in segment.words:
-            consumed += len(word)
-            if consumed >= at:
-                return end
-    share = at / max(len(segment.text), 1)
-    return round(segment.start + share * (segment.end - segment.start), 2)
-
-
-def _get_meta(conn: Connection, key: str) -> str | None:
-    return conn.execute(
-        sa.select(meta_table.c.value).where(meta_table.c.key == key)
-    ).scalar_one_or_none()
 
 
 def _encode_attribute(value: AttributeValue, kind: AttributeType, name: str) -> str:
@@ -1443,26 +736,6 @@ def _segment(r: sa.Row) -> Segment:
         start=r.start_s,
         end=r.end_s,
         words=tuple(tuple(w) for w in json.loads(r.words)),
-    )
-
-
-def _job(r: sa.Row) -> Job:
-    return Job(
-        id=r.id,
-        kind=r.kind,
-        interview_id=r.interview_id,
-        status=JobStatus(r.status),
-        options=json.loads(r.options),
-        progress_s=r.progress_s,
-        duration_s=r.duration_s,
-        phase=r.phase,
-        error=r.error,
-        worker=r.worker,
-        created_by=r.created_by,
-        created_at=r.created_at,
-        started_at=r.started_at,
-        heartbeat_at=r.heartbeat_at,
-        finished_at=r.finished_at,
     )
 
 
