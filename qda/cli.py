@@ -190,15 +190,118 @@ def import_transcripts_cmd(project: Path, files: tuple[Path, ...], participants_
 @BY
 @_errors_as_messages
 def import_codebook_cmd(project: Path, codebook_file, by: str) -> None:
-    """Add or update codes from a YAML codebook file."""
+    """Add or update codes from a codebook file (.yaml, .qdc, .csv, .qdpx)."""
     from qda.codebook import import_codebook
-    from qda.codebook.yaml_format import read_codebook_yaml
+    from qda.codebook.formats import read_codebook
     from qda.store import open_project
 
     p = open_project(project)
     name = Path(codebook_file.name).name
-    n = import_codebook(p, read_codebook_yaml(codebook_file, name), by=by, source=name)
+    codebook = read_codebook(codebook_file, name)
+    for line in codebook.report.lines()[1:]:
+        click.echo(line)
+    n = import_codebook(p, codebook, by=by, source=name)
     click.echo(f"{n} codes imported from {name}")
+
+
+@main.group()
+def codebook() -> None:
+    """Codebook files: convert, validate, compare; export from and merge into a project."""
+
+
+@codebook.command("convert")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@_errors_as_messages
+def codebook_convert(source: Path, target: Path) -> None:
+    """Convert SOURCE to TARGET; formats from the extensions (.yaml, .qdc, .csv; SOURCE
+    may also be a .qdpx or .qde project)."""
+    from qda.codebook.formats import read_codebook, write_codebook
+
+    with source.open("rb") as f:
+        book = read_codebook(f, source.name)
+    for line in book.report.lines()[1:]:
+        click.echo(line, err=True)
+    buffer = io.BytesIO()
+    write_codebook(book, buffer, target.name)
+    target.write_bytes(buffer.getvalue())
+    click.echo(f"wrote {target} ({len(book.walk())} codes)")
+
+
+@codebook.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_errors_as_messages
+def codebook_validate(file: Path) -> None:
+    """Check a codebook file; exit 1 with the place of the problem when it is invalid."""
+    from qda.codebook.formats import read_codebook
+
+    with file.open("rb") as f:
+        book = read_codebook(f, file.name)
+    themes = sum(1 for _, n in book.walk() if n.children)
+    click.echo(f"{file.name}: valid, {len(book.walk())} codes ({themes} themes)")
+    for line in book.report.lines()[1:]:
+        click.echo(f"  {line}")
+
+
+@codebook.command("diff")
+@click.argument("a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_errors_as_messages
+def codebook_diff(a: Path, b: Path) -> None:
+    """What changed from codebook A to codebook B (codes matched by GUID)."""
+    from qda.codebook.diff import diff_codebooks
+    from qda.codebook.formats import read_codebook
+
+    with a.open("rb") as fa, b.open("rb") as fb:
+        changes = diff_codebooks(read_codebook(fa, a.name), read_codebook(fb, b.name))
+    for change in changes:
+        click.echo(str(change))
+    click.echo(f"{len(changes)} differences")
+
+
+@codebook.command("export")
+@PROJECT
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@_errors_as_messages
+def codebook_export(project: Path, target: Path) -> None:
+    """Write the project's codebook to TARGET (.yaml, .qdc or .csv)."""
+    from qda.codebook.formats import write_codebook
+    from qda.codebook.operations import codebook_of
+    from qda.store import open_project
+
+    buffer = io.BytesIO()
+    book = codebook_of(open_project(project))
+    write_codebook(book, buffer, target.name)
+    target.write_bytes(buffer.getvalue())
+    click.echo(f"wrote {target} ({len(book.walk())} codes)")
+
+
+@codebook.command("merge")
+@PROJECT
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--take", "take", multiple=True, help="Key of a change to take (see the list).")
+@click.option("--take-all", is_flag=True, help="Take every change from the file.")
+@BY
+@_errors_as_messages
+def codebook_merge(
+    project: Path, file: Path, take: tuple[str, ...], take_all: bool, by: str
+) -> None:
+    """Merge a colleague's codebook FILE into the project: new codes are added;
+    each change to an existing code is applied only if you take it."""
+    from qda.codebook.diff import apply_merge, plan_merge
+    from qda.codebook.formats import read_codebook
+    from qda.store import open_project
+
+    p = open_project(project)
+    with file.open("rb") as f:
+        theirs = read_codebook(f, file.name)
+    _, decisions = plan_merge(p, theirs)
+    chosen = {d.key for d in decisions} if take_all else set(take)
+    for d in decisions:
+        mark = "take" if d.key in chosen else "keep ours"
+        click.echo(f"[{mark}] {d}   (--take {d.key})")
+    added, taken = apply_merge(p, theirs, take=chosen, by=by, source=file.name)
+    click.echo(f"{added} codes added, {taken} of {len(decisions)} changes taken")
 
 
 @main.command("import-codings")

@@ -32,12 +32,39 @@ class CodeNode:
 
 
 @dataclass(frozen=True)
+class CodeSet:
+    """A named group of codes across the tree (REFI-QDA `<Set>`, ATLAS.ti code group)."""
+
+    name: str
+    id: str = ""
+    description: str = ""
+    members: tuple[str, ...] = ()  # code ids
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What reading a codebook file kept, fixed and dropped, for the researcher to see."""
+
+    kept: int = 0
+    fixed: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        out = [f"{self.kept} codes kept"]
+        out += [f"fixed: {f}" for f in self.fixed]
+        out += [f"dropped: {d}" for d in self.dropped]
+        return out
+
+
+@dataclass(frozen=True)
 class Codebook:
     """A whole codebook file."""
 
     info: CodebookInfo = field(default_factory=CodebookInfo)
     codes: tuple[CodeNode, ...] = ()
     changelog: tuple[CodebookChange, ...] = ()
+    sets: tuple[CodeSet, ...] = ()
+    report: ImportReport = field(default_factory=ImportReport, compare=False)
 
     def walk(self) -> list[tuple[str, CodeNode]]:
         """(path, node) for every code, parents first."""

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from qda.codebook import Codebook, CodeNode
+from qda.codebook import Codebook, CodeNode, CodeSet
 from qda.errors import InvalidInput
 from qda.models import CodebookChange, CodebookInfo
 
@@ -44,7 +44,7 @@ _CODE_KEYS = {
     "color",
     "children",
 }
-_TOP_KEYS = {"title", "version", "language", "authors", "codes", "changelog"}
+_TOP_KEYS = {"title", "version", "language", "authors", "codes", "sets", "changelog"}
 MAX_BYTES = 5_000_000
 
 
@@ -105,7 +105,30 @@ def read_codebook_yaml(stream: BinaryIO | TextIO, source: str = "codebook.yaml")
         authors=tuple(str(a) for a in authors),
     )
     changelog = tuple(_change(c, source) for c in data.get("changelog") or ())
-    return Codebook(info=info, codes=nodes, changelog=changelog)
+    known = set(seen_ids)
+    sets = []
+    for entry in data.get("sets") or ():
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise InvalidInput("each set needs a 'name'", source=source, line=line)
+        set_line = entry.pop("__line__", line)
+        members = tuple(str(m) for m in entry.get("codes") or ())
+        unknown_members = [m for m in members if m not in known]
+        if unknown_members:
+            raise InvalidInput(
+                f"set '{entry['name']}' names codes that have no such id: "
+                + ", ".join(unknown_members),
+                source=source,
+                line=set_line,
+            )
+        sets.append(
+            CodeSet(
+                name=str(entry["name"]),
+                id=str(entry.get("id") or ""),
+                description=str(entry.get("description") or ""),
+                members=members,
+            )
+        )
+    return Codebook(info=info, codes=nodes, changelog=changelog, sets=tuple(sets))
 
 
 def _text(entry: dict, key: str) -> str:
@@ -182,3 +205,44 @@ def _change(entry: Any, source: str) -> CodebookChange:
     return CodebookChange(
         at=at, by=_text(entry, "by"), action=_text(entry, "action"), detail=_text(entry, "detail")
     )
+
+
+def write_codebook_yaml(codebook: Codebook, out: BinaryIO) -> None:
+    """Write qda's native YAML (fields in a fixed order, empty ones left out)."""
+
+    def code(node: CodeNode) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": node.name}
+        if node.id:
+            data["id"] = node.id
+        for key in ("colour", "definition", "include", "exclude"):
+            if getattr(node, key):
+                data[key] = getattr(node, key)
+        if node.examples:
+            data["examples"] = list(node.examples)
+        if node.children:
+            data["children"] = [code(c) for c in node.children]
+        return data
+
+    info = codebook.info
+    doc: dict[str, Any] = {}
+    for key in ("title", "version", "language"):
+        if getattr(info, key):
+            doc[key] = getattr(info, key)
+    if info.authors:
+        doc["authors"] = list(info.authors)
+    doc["codes"] = [code(c) for c in codebook.codes]
+    if codebook.sets:
+        doc["sets"] = [
+            {"name": s.name, **({"id": s.id} if s.id else {}),
+             **({"description": s.description} if s.description else {}),
+             "codes": list(s.members)}
+            for s in codebook.sets
+        ]  # fmt: skip
+    if codebook.changelog:
+        doc["changelog"] = [
+            {"at": c.at.date() if c.at.time() == dt.time() else c.at, "by": c.by,
+             "action": c.action, "detail": c.detail}
+            for c in codebook.changelog
+        ]  # fmt: skip
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=88)
+    out.write(text.encode("utf-8"))

@@ -1,0 +1,140 @@
+"""Codebooks as CSV: one row per code, `path` (`Theme/Code`) for the hierarchy.
+
+Columns: path, id, colour, definition, include, exclude, examples (several examples
+separated by ` | `). Spreadsheet-friendly both ways; errors name the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import BinaryIO
+
+from qda.codebook import Codebook, CodeNode, ImportReport
+from qda.errors import InvalidInput, InvalidInputs
+from qda.ingest.participants import decode_text
+
+COLUMNS = ("path", "id", "colour", "definition", "include", "exclude", "examples")
+EXAMPLE_SEPARATOR = " | "
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_FORMULA = ("=", "+", "-", "@")
+
+
+def _safe(value: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula."""
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def write_codebook_csv(codebook: Codebook, out: BinaryIO) -> None:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for path, node in codebook.walk():
+        writer.writerow(
+            [
+                _safe(path),
+                node.id,
+                node.colour,
+                _safe(node.definition),
+                _safe(node.include),
+                _safe(node.exclude),
+                _safe(EXAMPLE_SEPARATOR.join(node.examples)),
+            ]
+        )
+    out.write(buffer.getvalue().encode("utf-8"))
+
+
+def _unsafe(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:2] in _FORMULA else value
+
+
+def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codebook:
+    """Read a codebook CSV.
+
+    Raises:
+        InvalidInputs: every bad row, with its line and column.
+    """
+    text, _ = decode_text(stream.read(), source)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "path" not in header:
+        raise InvalidInputs(
+            [
+                InvalidInput(
+                    f"missing column 'path' (found: {', '.join(header) or 'none'})",
+                    source=source,
+                    line=1,
+                )
+            ]
+        )
+    errors: list[InvalidInput] = []
+    fixed: list[str] = []
+    rows: dict[str, dict[str, object]] = {}
+    order: list[str] = []
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip(): _unsafe((v or "").strip()) for k, v in raw.items() if k}
+        if not any(row.values()):
+            continue
+        path = "/".join(part.strip() for part in row.get("path", "").split("/"))
+        if not path or any(not part for part in path.split("/")):
+            errors.append(
+                InvalidInput(
+                    "path is empty or has an empty part", source=source, line=line, column="path"
+                )
+            )
+            continue
+        if path in rows:
+            errors.append(
+                InvalidInput(f"'{path}' appears twice", source=source, line=line, column="path")
+            )
+            continue
+        colour = row.get("colour", "") or row.get("color", "")
+        if colour and not _COLOUR.match(colour):
+            errors.append(
+                InvalidInput(
+                    f"colour '{colour}' is not #RRGGBB", source=source, line=line, column="colour"
+                )
+            )
+            continue
+        examples = tuple(e.strip() for e in row.get("examples", "").split("|") if e.strip())
+        rows[path] = {
+            "id": row.get("id", ""),
+            "colour": colour.upper(),
+            "definition": row.get("definition", ""),
+            "include": row.get("include", ""),
+            "exclude": row.get("exclude", ""),
+            "examples": examples,
+        }
+        order.append(path)
+    if errors:
+        raise InvalidInputs(errors)
+    if not rows:
+        raise InvalidInputs([InvalidInput("no codes in the file", source=source, line=2)])
+    for path in list(order):
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if parent not in rows:
+                rows[parent] = {
+                    "id": "",
+                    "colour": "",
+                    "definition": "",
+                    "include": "",
+                    "exclude": "",
+                    "examples": (),
+                }
+                order.insert(order.index(path), parent)
+                fixed.append(f"added the theme '{parent}', which '{path}' sits under")
+
+    def build(prefix: str) -> tuple[CodeNode, ...]:
+        depth = prefix.count("/") + (1 if prefix else 0)
+        nodes = []
+        for path in order:
+            parts = path.split("/")
+            if len(parts) == depth + 1 and (not prefix or path.startswith(prefix + "/")):
+                r = rows[path]
+                nodes.append(CodeNode(name=parts[-1], children=build(path), **r))
+        return tuple(nodes)
+
+    return Codebook(codes=build(""), report=ImportReport(kept=len(rows), fixed=tuple(fixed)))
