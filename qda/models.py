@@ -224,6 +224,16 @@ class CodebookInfo:
 
 
 @dataclass(frozen=True)
+class CodeSetRecord:
+    """A stored group of codes (REFI-QDA set)."""
+
+    name: str
+    id: str = ""
+    description: str = ""
+    members: tuple[str, ...] | list[str] = ()
+
+
+@dataclass(frozen=True)
 class CodebookChange:
     """One entry of the codebook's change log."""
 

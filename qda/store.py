@@ -29,6 +29,7 @@ from qda.models import (
     Code,
     CodebookChange,
     CodebookInfo,
+    CodeSetRecord,
     Coding,
     CodingOrigin,
     Decision,
@@ -562,6 +563,33 @@ class Project(TranscriptEdits, JobQueue):
                         "language": info.language,
                         "authors": list(info.authors),
                     },
+                    ensure_ascii=False,
+                ),
+            )
+
+    @property
+    def codebook_sets(self) -> list[CodeSetRecord]:
+        """Code groups (REFI-QDA sets): (name, id, description, member code ids)."""
+        with self._read() as conn:
+            raw = _get_meta(conn, "codebook_sets")
+        return [CodeSetRecord(**s) for s in json.loads(raw)] if raw else []
+
+    def set_codebook_sets(self, sets: Sequence[CodeSetRecord]) -> None:
+        known = {c.id for c in self.codes}
+        with self.transaction() as conn:
+            _set_meta(
+                conn,
+                "codebook_sets",
+                json.dumps(
+                    [
+                        {
+                            "name": s.name,
+                            "id": s.id,
+                            "description": s.description,
+                            "members": [m for m in s.members if m in known],
+                        }
+                        for s in sets
+                    ],
                     ensure_ascii=False,
                 ),
             )

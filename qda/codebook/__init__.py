@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from qda.models import Code, CodebookChange, CodebookInfo
+from qda.models import Code, CodebookChange, CodebookInfo, CodeSetRecord
 from qda.store import Project
 
 # uuid5 namespace for codes that arrive without an id: the same path gives the same id.
@@ -117,6 +117,13 @@ def import_codebook(project: Project, codebook: Codebook, *, by: str, source: st
 
         store(codebook.codes, None, "")
         project.set_codebook_info(codebook.info)
+        if codebook.sets:
+            project.set_codebook_sets(
+                [
+                    CodeSetRecord(s.name, s.id, s.description, tuple(s.members))
+                    for s in codebook.sets
+                ]
+            )
         project.log_codebook_change(
             "import", f"{count} codes from {source or 'a codebook file'}", by=by
         )

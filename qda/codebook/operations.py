@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from qda.codebook import Codebook, CodeNode
+from qda.codebook import Codebook, CodeNode, CodeSet
 from qda.errors import InvalidInput
 from qda.models import Code
 from qda.schema import codes_t, codings_t, decisions_t
@@ -44,6 +44,9 @@ def codebook_of(project: Project) -> Codebook:
         info=project.codebook_info,
         codes=tuple(node(c) for c in children.get(None, [])),
         changelog=tuple(project.codebook_changes),
+        sets=tuple(
+            CodeSet(s.name, s.id, s.description, tuple(s.members)) for s in project.codebook_sets
+        ),
     )
 
 

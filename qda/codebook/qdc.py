@@ -157,6 +157,8 @@ def _children(element: ET.Element, name: str) -> list[ET.Element]:
 def normalise_colour(value: str) -> str | None:
     """`#RRGGBB` from `#RGB`, `#RRGGBBAA`, `RRGGBB`, `rgb(r, g, b)` or a packed integer."""
     v = value.strip()
+    if re.fullmatch(r"\d{1,10}", v):  # a packed integer, as some tools write (0xRRGGBB)
+        return f"#{int(v) & 0xFFFFFF:06X}"
     if m := re.fullmatch(r"#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?", v):
         return f"#{m[1].upper()}"
     if m := re.fullmatch(r"#([0-9a-fA-F])([0-9a-fA-F])([0-9a-fA-F])", v):
@@ -164,9 +166,6 @@ def normalise_colour(value: str) -> str | None:
     if m := re.fullmatch(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)(?:\s*,[^)]*)?\)", v):
         r, g, b = (min(int(x), 255) for x in m.groups())
         return f"#{r:02X}{g:02X}{b:02X}"
-    if re.fullmatch(r"\d{1,8}", v):
-        n = int(v) & 0xFFFFFF
-        return f"#{n:06X}"
     return None
 
 
