@@ -68,3 +68,33 @@ def interviews_table(project: Project) -> pd.DataFrame:
         "turns", "coded turns", "minutes", "source",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def codebook_table(project: Project) -> pd.DataFrame:
+    """One row per code, in tree order: path, depth, codings, coded segments (a theme
+    counts its descendants, each segment once), definition."""
+    codes = project.codes
+    by_id = {c.id: c for c in codes}
+    paths = {v.id: k for k, v in project.code_paths().items()}
+    codings = project.codings()
+    segments_of: dict[str, set[int]] = {c.id: set() for c in codes}
+    direct = Counter(c.code_id for c in codings)
+    for coding in codings:
+        code_id: str | None = coding.code_id
+        while code_id is not None:
+            segments_of[code_id].add(coding.segment_id)
+            code_id = by_id[code_id].parent_id
+    rows = [
+        {
+            "code": paths[c.id],
+            "depth": paths[c.id].count("/"),
+            "codings": direct[c.id],
+            "segments": len(segments_of[c.id]),
+            "definition": c.definition,
+            "colour": c.colour,
+            "id": c.id,
+        }
+        for c in codes
+    ]
+    columns = ["code", "depth", "codings", "segments", "definition", "colour", "id"]
+    return pd.DataFrame(rows, columns=columns)

@@ -247,3 +247,37 @@ def test_correct_a_transcript_and_swap_speakers(demo_copy, monkeypatch):
     at.button(key="swap_speakers").click().run()
     assert at.success[0].value == "Speakers swapped."
     assert qda.open_project(demo_copy).segments("P04")[0].speaker == "Tom"
+
+
+def test_codebook_page_edits_merges_and_imports(demo_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = open_page(start(), "codebook")
+    table = at.dataframe[0].value
+    assert len(table) == 26
+    p = qda.open_project(demo_copy)
+    code = p.code_paths()["Consequences/Financial hardship"]
+    at.selectbox(key="cb_code").set_value("Consequences/Financial hardship").run()
+    at.text_area(key=f"cb_definition_{code.id}").input("Money lost or debt taken on.")
+    at.button(key="FormSubmitter:cb_edit-Save code").click().run()
+    assert at.success[0].value == "Saved Financial hardship."
+    assert qda.open_project(demo_copy).code(code.id).definition == "Money lost or debt taken on."
+
+    at.selectbox(key="cb_code").set_value("Consequences/Financial hardship").run()
+    at.selectbox(key="cb_merge_into").set_value("Consequences/Shame and stress")
+    at.button(key="FormSubmitter:cb_merge-Merge").click().run()
+    assert at.success[0].value.startswith(
+        "Merged Financial hardship into Consequences/Shame and stress"
+    )
+    assert "Consequences/Financial hardship" not in qda.open_project(demo_copy).code_paths()
+
+    changed = (REPO / "codebooks" / "digital_access.yaml").read_text()
+    changed = changed.replace("name: Peer support", "name: Peer support and mutual aid")
+    at.file_uploader(key="cb_upload").set_value(
+        ("colleague.yaml", changed.encode(), "application/yaml")
+    ).run()
+    assert "1 new codes" in texts(at)  # the merged-away code comes back as new from the file
+    rename = next(c for c in at.checkbox if "renamed Peer support" in c.label)
+    rename.check().run()
+    at.button(key="cb_do_merge").click().run()
+    assert "1 codes added, 1 of" in at.success[0].value
+    assert "Co-production/Peer support and mutual aid" in qda.open_project(demo_copy).code_paths()

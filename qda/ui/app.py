@@ -22,6 +22,7 @@ def main() -> None:
         st.Page(PAGES / "project.py", title="Project", icon=":material/folder_open:", default=True),
         st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:"),
         st.Page(PAGES / "transcript.py", title="Transcripts", icon=":material/subtitles:"),
+        st.Page(PAGES / "codebook.py", title="Codebook", icon=":material/account_tree:"),
     ]
     page = st.navigation(pages)
     keep_worker_running()
