@@ -57,6 +57,15 @@ def test_demo_study_in_the_browser(browser, demo_copy):
         assert hosts <= {url.split("/")[2]}, hosts
         page.screenshot(path=str(ARTIFACTS / "project.png"), full_page=True)
 
+        page.get_by_role("link", name="Codebook").click()
+        expect(
+            page.get_by_text("Digital access to public services · version 1.0 · 26 codes")
+        ).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "codebook.png"), full_page=True)
+        page.get_by_role("link", name="Project").click()
+        expect(heading).to_be_visible(timeout=30_000)
+
         page.get_by_role("button", name="Close project").click()
         expect(page.get_by_role("heading", name="Open a project")).to_be_visible()
         expect(page.get_by_label("Folder for the demo")).to_have_value("~/qda-demo")
