@@ -1,0 +1,291 @@
+"""Themes × stakeholder group: cross-tabs, quotes and code co-occurrence (pure pandas).
+
+Rows are the codebook's themes and codes in tree order; a theme counts the segments
+of all the codes under it, each segment once even when several of its codes are
+applied. Columns are the values of a participant attribute (`stakeholder_group` by
+default) and a total. Cells count, selectably:
+
+- **participants** (default): participants of the group with at least one coded
+  segment in the row, and that number as a share of the group's interviewed
+  participants (a study compares people, not word counts);
+- **segments**: coded segments, and their share of the group's segments;
+- **words**: words in the coded segments.
+
+Filters: only participant speech (interviewer turns left out; on by default),
+interview language, coder, interviews. `Crosstab.definition` says in words what each
+number is, for the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pandas as pd
+
+from qda.models import SpeakerRole
+from qda.store import Project
+
+TOTAL = "Total"
+NO_VALUE = "(no value)"
+
+
+class Measure(StrEnum):
+    PARTICIPANTS = "participants"
+    SEGMENTS = "segments"
+    WORDS = "words"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which coded speech counts."""
+
+    participant_speech_only: bool = True  # leave interviewer turns out
+    languages: tuple[str, ...] = ()  # interview languages; empty = all
+    coders: tuple[str, ...] = ()  # empty = all
+    interviews: tuple[str, ...] = ()  # empty = all
+
+    def describe(self) -> str:
+        parts = ["participant speech only" if self.participant_speech_only else "all speech"]
+        if self.languages:
+            parts.append("languages " + ", ".join(self.languages))
+        if self.coders:
+            parts.append("coders " + ", ".join(self.coders))
+        if self.interviews:
+            parts.append(f"{len(self.interviews)} interviews")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Crosstab:
+    """A themes × attribute table: counts, percentages and what they mean."""
+
+    counts: pd.DataFrame  # index: code paths; columns: attribute values + Total
+    percents: pd.DataFrame | None  # same shape (None for words)
+    bases: pd.Series  # denominator per column (participants or segments)
+    measure: Measure
+    by: str
+    filters: Filters
+    depth: dict[str, int] = field(default_factory=dict)  # code path -> level (0 = theme)
+    code_ids: dict[str, str] = field(default_factory=dict)  # code path -> id
+
+    @property
+    def definition(self) -> str:
+        scope = self.filters.describe()
+        if self.measure is Measure.PARTICIPANTS:
+            return (
+                f"Each cell: number of participants in the {self.by} column with at least one "
+                f"coded segment under the row's code (a theme includes the codes under it), "
+                f"and that number as a percentage of the column's interviewed participants "
+                f"(n under the column name). Counted on {scope}."
+            )
+        if self.measure is Measure.SEGMENTS:
+            return (
+                f"Each cell: number of segments coded with the row's code or a code under it "
+                f"(each segment once), and its percentage of all segments of the column's "
+                f"participants. Counted on {scope}."
+            )
+        return (
+            f"Each cell: number of words in the segments coded with the row's code or a code "
+            f"under it (each segment once). Counted on {scope}."
+        )
+
+
+def _frames(project: Project, by: str, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(segments in scope with their participant's column value, codings in scope)."""
+    people = {p.id: p for p in project.participants}
+    interviews = {i.id: i for i in project.interviews}
+
+    def column_of(pid: str) -> str:
+        p = people[pid]
+        value = p.stakeholder_group if by == "stakeholder_group" else p.attributes.get(by)
+        return NO_VALUE if value in (None, "") else str(value)
+
+    rows = []
+    for s in project.segments():
+        interview = interviews[s.interview_id]
+        if filters.interviews and s.interview_id not in filters.interviews:
+            continue
+        if filters.languages and interview.language not in filters.languages:
+            continue
+        if filters.participant_speech_only and s.role is SpeakerRole.INTERVIEWER:
+            continue
+        rows.append(
+            {
+                "segment_id": s.id,
+                "interview": s.interview_id,
+                "index": s.index,
+                "participant": interview.participant_id,
+                "column": column_of(interview.participant_id),
+                "words": len(s.text.split()),
+                "start": s.start,
+                "speaker": s.speaker,
+                "text": s.text,
+            }
+        )
+    segments = pd.DataFrame(
+        rows,
+        columns=[
+            "segment_id",
+            "interview",
+            "index",
+            "participant",
+            "column",
+            "words",
+            "start",
+            "speaker",
+            "text",
+        ],
+    )
+    codings = pd.DataFrame(
+        [
+            {"segment_id": c.segment_id, "code_id": c.code_id, "coder": c.coder}
+            for c in project.codings()
+            if not filters.coders or c.coder in filters.coders
+        ],
+        columns=["segment_id", "code_id", "coder"],
+    )
+    codings = codings[codings.segment_id.isin(segments.segment_id)]
+    return segments, codings
+
+
+def _expand_to_ancestors(project: Project, codings: pd.DataFrame) -> pd.DataFrame:
+    """(row code, segment) pairs: each coding counts for its code and every ancestor,
+    each segment once per row."""
+    parent = {c.id: c.parent_id for c in project.codes}
+    pairs = []
+    for segment_id, code_id in zip(codings.segment_id, codings.code_id, strict=True):
+        current: str | None = code_id
+        while current is not None:
+            pairs.append((current, segment_id))
+            current = parent[current]
+    return pd.DataFrame(pairs, columns=["code_id", "segment_id"]).drop_duplicates()
+
+
+def crosstab(
+    project: Project,
+    *,
+    by: str = "stakeholder_group",
+    measure: Measure = Measure.PARTICIPANTS,
+    filters: Filters = Filters(),
+) -> Crosstab:
+    """Themes and codes × the values of a participant attribute, with a total."""
+    measure = Measure(measure)
+    segments, codings = _frames(project, by, filters)
+    pairs = _expand_to_ancestors(project, codings).merge(segments, on="segment_id")
+    paths = {v.id: k for k, v in project.code_paths().items()}
+    order = [paths[c.id] for c in project.codes]
+    columns = sorted(segments.column.unique().tolist())
+    if measure is Measure.PARTICIPANTS:
+        per = pairs.groupby(["code_id", "column"]).participant.nunique()
+        total = pairs.groupby("code_id").participant.nunique()
+        bases = segments.groupby("column").participant.nunique()
+        base_total = segments.participant.nunique()
+    elif measure is Measure.SEGMENTS:
+        per = pairs.groupby(["code_id", "column"]).segment_id.nunique()
+        total = pairs.groupby("code_id").segment_id.nunique()
+        bases = segments.groupby("column").segment_id.nunique()
+        base_total = segments.segment_id.nunique()
+    else:
+        per = pairs.groupby(["code_id", "column"]).words.sum()
+        total = pairs.groupby("code_id").words.sum()
+        bases = segments.groupby("column").words.sum()
+        base_total = int(segments.words.sum())
+    table = per.unstack("column", fill_value=0) if len(per) else pd.DataFrame()
+    table = table.reindex(index=[c.id for c in project.codes], columns=columns, fill_value=0)
+    table[TOTAL] = total.reindex(table.index, fill_value=0) if len(total) else 0
+    table.index = [paths[i] for i in table.index]
+    table = table.fillna(0).astype(int)
+    table.columns.name = by
+    bases = bases.reindex(columns, fill_value=0)
+    bases[TOTAL] = base_total
+    bases = bases.astype(int)
+    percents = None
+    if measure is not Measure.WORDS:
+        percents = (table / bases.replace(0, pd.NA) * 100).astype(float).round(1).fillna(0.0)
+    return Crosstab(
+        counts=table.loc[order] if order else table,
+        percents=percents.loc[order] if percents is not None and order else percents,
+        bases=bases,
+        measure=measure,
+        by=by,
+        filters=filters,
+        depth={p: p.count("/") for p in order},
+        code_ids={paths[c.id]: c.id for c in project.codes},
+    )
+
+
+def quotes(
+    project: Project,
+    code_id: str,
+    *,
+    by: str = "stakeholder_group",
+    value: str | None = None,
+    filters: Filters = Filters(),
+) -> pd.DataFrame:
+    """The segments behind a cell: coded with the code (or a code under it), from
+    participants whose attribute `by` is `value` (all when None)."""
+    segments, codings = _frames(project, by, filters)
+    pairs = _expand_to_ancestors(project, codings)
+    hits = segments[segments.segment_id.isin(pairs[pairs.code_id == code_id].segment_id)]
+    if value is not None:
+        hits = hits[hits.column == value]
+    people = {p.id: p for p in project.participants}
+    return pd.DataFrame(
+        {
+            "participant": [people[p].label for p in hits.participant],
+            by: hits.column.tolist(),
+            "interview": hits.interview.tolist(),
+            "time": [_clock(t) for t in hits.start],
+            "turn": (hits["index"] + 1).tolist(),
+            "text": hits.text.tolist(),
+        }
+    )
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None or pd.isna(seconds):
+        return ""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def cooccurrence(
+    project: Project, *, window: int = 0, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """Codes × codes: segments where both are applied (or, with `window` = N, where the
+    second is applied within N segments of the first in the same interview). The
+    diagonal holds each code's own segment count."""
+    segments, codings = _frames(project, "stakeholder_group", filters)
+    paths = {v.id: k for k, v in project.code_paths().items()}
+    ids = [c.id for c in project.codes]
+    position = segments.set_index("segment_id")[["interview", "index"]]
+    coded = codings.drop_duplicates(["segment_id", "code_id"]).join(position, on="segment_id")
+    by_code = {cid: group for cid, group in coded.groupby("code_id")}
+    matrix = pd.DataFrame(0, index=[paths[i] for i in ids], columns=[paths[i] for i in ids])
+    for a in ids:
+        if a not in by_code:
+            continue
+        left = by_code[a]
+        for b in ids:
+            if b not in by_code:
+                continue
+            right = by_code[b]
+            if window == 0 or a == b:
+                n = len(set(left.segment_id) & set(right.segment_id))
+            else:
+                joined = left.merge(right, on="interview", suffixes=("_a", "_b"))
+                near = joined[(joined.index_a - joined.index_b).abs() <= window]
+                n = near.segment_id_a.nunique()
+            matrix.loc[paths[a], paths[b]] = n
+    return matrix
+
+
+def cooccurrence_quotes(
+    project: Project, code_a: str, code_b: str, *, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """The segments coded with both codes."""
+    first = quotes(project, code_a, filters=filters)
+    second = quotes(project, code_b, filters=filters)
+    keys = ["interview", "turn"]
+    return first.merge(second[keys], on=keys)

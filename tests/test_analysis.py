@@ -1,0 +1,155 @@
+"""Cross-tabs, quotes and co-occurrence, against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from qda.analysis import (
+    TOTAL,
+    Filters,
+    Measure,
+    cooccurrence,
+    cooccurrence_quotes,
+    crosstab,
+    quotes,
+)
+from qda.models import AttributeType, Participant, SegmentDraft, SpeakerRole
+
+IV, PT = SpeakerRole.INTERVIEWER, SpeakerRole.PARTICIPANT
+
+
+@pytest.fixture
+def study(project):
+    """Theme T > C1 > S1, T > C2; theme U > U1. Group A: P1, P2, P4 (no codings);
+    group B: P3 alone. Every interview opens with an interviewer turn."""
+    p = project
+    p.define_attribute("site", AttributeType.TEXT)
+    for pid, group, site in [
+        ("P1", "A", "Leeds"),
+        ("P2", "A", "Lille"),
+        ("P3", "B", "Leeds"),
+        ("P4", "A", ""),
+    ]:
+        p.save_participant(Participant(pid, group, f"{pid}-name", {"site": site} if site else {}))
+    turns = {
+        "P1": ["question one", "a b c d", "x y"],
+        "P2": ["question two", "e f g", "h i j k l"],
+        "P3": ["question three", "m n"],
+        "P4": ["question four", "o p q r"],
+    }
+    for pid, texts in turns.items():
+        p.add_interview(
+            pid,
+            [
+                SegmentDraft(t, "I" if i == 0 else pid, IV if i == 0 else PT, float(i * 10))
+                for i, t in enumerate(texts)
+            ],
+            language="fr" if pid == "P2" else "en",
+        )
+    t = p.add_code("T", by="x")
+    c1 = p.add_code("C1", by="x", parent_id=t.id)
+    s1 = p.add_code("S1", by="x", parent_id=c1.id)
+    c2 = p.add_code("C2", by="x", parent_id=t.id)
+    u = p.add_code("U", by="x")
+    u1 = p.add_code("U1", by="x", parent_id=u.id)
+    seg = {(s.interview_id, s.index): s.id for s in p.segments()}
+    for (iv, i), code, coder in [
+        (("P1", 0), c1, "anna"),  # interviewer turn: must not count
+        (("P1", 1), s1, "anna"),
+        (("P1", 1), c2, "lars"),  # same segment, two codes of theme T
+        (("P1", 2), u1, "anna"),
+        (("P2", 1), c1, "anna"),
+        (("P3", 1), s1, "lars"),
+        (("P3", 1), u1, "lars"),
+    ]:
+        p.apply_code(seg[(iv, i)], code.id, coder=coder)
+    return p
+
+
+def cells(table, column):
+    return table[column].to_dict()
+
+
+def test_participants_mentioning_by_group(study):
+    x = crosstab(study)
+    assert list(x.counts.index) == ["T", "T/C1", "T/C1/S1", "T/C2", "U", "U/U1"]
+    assert list(x.counts.columns) == ["A", "B", TOTAL]
+    assert x.bases.to_dict() == {"A": 3, "B": 1, TOTAL: 4}  # P4 counts in A's base
+    assert cells(x.counts, "A") == {"T": 2, "T/C1": 2, "T/C1/S1": 1, "T/C2": 1, "U": 1, "U/U1": 1}
+    assert cells(x.counts, "B") == {"T": 1, "T/C1": 1, "T/C1/S1": 1, "T/C2": 0, "U": 1, "U/U1": 1}
+    assert cells(x.counts, TOTAL) == {"T": 3, "T/C1": 3, "T/C1/S1": 2, "T/C2": 1, "U": 2, "U/U1": 2}
+    assert x.percents.loc["T", "A"] == 66.7 and x.percents.loc["T", "B"] == 100.0
+    assert x.percents.loc["T/C1/S1", TOTAL] == 50.0
+    assert "percentage of the column's interviewed participants" in x.definition
+    assert x.depth["T/C1/S1"] == 2
+
+
+def test_segments_count_each_segment_once(study):
+    x = crosstab(study, measure=Measure.SEGMENTS)
+    assert x.bases.to_dict() == {"A": 5, "B": 1, TOTAL: 6}  # interviewer turns left out
+    assert cells(x.counts, "A")["T"] == 2  # P1 turn 2 has S1 and C2: counted once
+    assert x.percents.loc["T", "A"] == 40.0
+    assert cells(x.counts, TOTAL) == {"T": 3, "T/C1": 3, "T/C1/S1": 2, "T/C2": 1, "U": 2, "U/U1": 2}
+
+
+def test_words(study):
+    x = crosstab(study, measure=Measure.WORDS)
+    assert cells(x.counts, "A")["T"] == 7 and cells(x.counts, "B")["T"] == 2
+    assert x.counts.loc["T", TOTAL] == 9 and x.percents is None
+
+
+def test_interviewer_turns_count_only_when_asked(study):
+    x = crosstab(study, measure=Measure.SEGMENTS, filters=Filters(participant_speech_only=False))
+    assert x.counts.loc["T", "A"] == 3 and x.bases["A"] == 8
+
+
+def test_other_attribute_and_filters(study):
+    x = crosstab(study, by="site")
+    assert list(x.counts.columns) == ["(no value)", "Leeds", "Lille", TOTAL]
+    assert x.counts.loc["U", "Leeds"] == 2
+    lars = crosstab(study, filters=Filters(coders=("lars",)))
+    assert lars.counts.loc["T", TOTAL] == 2 and lars.counts.loc["T/C1", TOTAL] == 1
+    english = crosstab(study, measure=Measure.SEGMENTS, filters=Filters(languages=("en",)))
+    assert english.bases["A"] == 3 and english.counts.loc["T/C1", "A"] == 1
+
+
+def test_quotes_behind_a_cell(study):
+    t = study.code_paths()["T"].id
+    q = quotes(study, t, value="A")
+    assert q.to_dict("records") == [
+        {
+            "participant": "P1-name",
+            "stakeholder_group": "A",
+            "interview": "P1",
+            "time": "00:00:10",
+            "turn": 2,
+            "text": "a b c d",
+        },
+        {
+            "participant": "P2-name",
+            "stakeholder_group": "A",
+            "interview": "P2",
+            "time": "00:00:10",
+            "turn": 2,
+            "text": "e f g",
+        },
+    ]
+    assert len(quotes(study, t)) == 3
+
+
+def test_cooccurrence(study):
+    m = cooccurrence(study)
+    assert m.loc["T/C1/S1", "U/U1"] == 1  # P3's turn
+    assert m.loc["T/C1/S1", "T/C2"] == 1  # P1's turn
+    assert m.loc["T/C1", "T/C2"] == 0
+    assert m.loc["T/C1/S1", "T/C1/S1"] == 2
+    near = cooccurrence(study, window=1)
+    assert near.loc["T/C1/S1", "U/U1"] == 2  # P1: S1 on turn 2, U1 on turn 3
+    paths = study.code_paths()
+    both = cooccurrence_quotes(study, paths["T/C1/S1"].id, paths["U/U1"].id)
+    assert both.text.tolist() == ["m n"]
+
+
+def test_an_empty_project_gives_an_empty_table(project):
+    x = crosstab(project)
+    assert x.counts.empty and x.bases.to_dict() == {TOTAL: 0}
