@@ -510,5 +510,93 @@ def export_transcript(project: Path, interview: str, fmt: str, output: Path | No
         click.echo(f"wrote {output}")
 
 
+@main.command()
+@PROJECT
+@click.option(
+    "--by",
+    "by_attribute",
+    default="stakeholder_group",
+    show_default=True,
+    help="Participant attribute for the columns.",
+)
+@click.option(
+    "--count",
+    "measure",
+    type=click.Choice(["participants", "segments", "words"]),
+    default="participants",
+    show_default=True,
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "md", "docx", "png"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File (CSV to standard output if absent).",
+)
+@click.option("--all-speech", is_flag=True, help="Count interviewer turns too.")
+@click.option(
+    "--language", "languages", multiple=True, help="Only interviews in this language (repeatable)."
+)
+@click.option("--coder", "coders", multiple=True, help="Only this coder's codings (repeatable).")
+@_errors_as_messages
+def crosstab(project, by_attribute, measure, fmt, output, all_speech, languages, coders) -> None:
+    """Themes × stakeholder group (or another attribute), with what the numbers mean."""
+    from qda.analysis import Filters
+    from qda.analysis import crosstab as make_crosstab
+    from qda.export import build_report, write_table
+    from qda.store import open_project
+
+    p = open_project(project)
+    if by_attribute != "stakeholder_group" and by_attribute not in p.attribute_types:
+        known = ", ".join(["stakeholder_group", *p.attribute_types])
+        raise click.UsageError(f"no participant attribute '{by_attribute}' (known: {known})")
+    filters = Filters(participant_speech_only=not all_speech, languages=languages, coders=coders)
+    table = make_crosstab(p, by=by_attribute, measure=measure, filters=filters)
+    report = build_report(p, table)
+    if output is None:
+        if fmt not in ("csv", "md"):
+            raise click.UsageError(f"{fmt.upper()} needs -o FILE")
+        buffer = io.BytesIO()
+        write_table(report, fmt, buffer)
+        click.echo(buffer.getvalue().decode("utf-8"), nl=False)
+        return
+    with output.open("wb") as f:
+        write_table(report, fmt, f)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@PROJECT
+@click.option("--code", "code_name", required=True, help="Code path (Theme/Code) or name.")
+@click.option("--group", "value", help="Only this column value (a stakeholder group, by default).")
+@click.option("--by", "by_attribute", default="stakeholder_group", show_default=True)
+@_errors_as_messages
+def quotes(project, code_name, value, by_attribute) -> None:
+    """The quotes behind a cell of the cross-tab."""
+    from qda.analysis import quotes as find_quotes
+    from qda.store import open_project
+
+    p = open_project(project)
+    paths = p.code_paths()
+    matches = [c for path, c in paths.items() if path == code_name] or [
+        c for path, c in paths.items() if path.rsplit("/", 1)[-1] == code_name
+    ]
+    if len(matches) != 1:
+        found = "no code" if not matches else "several codes"
+        raise click.UsageError(f"{found} named '{code_name}': give its path (Theme/Code)")
+    rows = find_quotes(p, matches[0].id, by=by_attribute, value=value)
+    for r in rows.itertuples(index=False):
+        where = r.time or f"turn {r.turn}"
+        click.echo(f"{r.participant} ({getattr(r, by_attribute)}), {r.interview} {where}:")
+        click.echo(f"  “{r.text}”\n")
+    click.echo(f"{len(rows)} quotes", err=True)
+
+
 if __name__ == "__main__":
     main()
