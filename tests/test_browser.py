@@ -63,6 +63,21 @@ def test_demo_study_in_the_browser(browser, demo_copy):
         ).to_be_visible(timeout=30_000)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "codebook.png"), full_page=True)
+        page.get_by_role("link", name="Cross-tab & export").click()
+        expect(
+            page.get_by_text("percentage of the column's interviewed participants")
+        ).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("button", name=".xlsx")).to_be_visible()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "crosstab.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("button", name=".xlsx").click()
+        saved = ARTIFACTS / "crosstab.xlsx"
+        download.value.save_as(saved)
+        from openpyxl import load_workbook
+
+        book = load_workbook(saved)
+        assert book.sheetnames == ["Cross-tab", "Quotes", "About"]
         page.get_by_role("link", name="Project").click()
         expect(heading).to_be_visible(timeout=30_000)
 

@@ -281,3 +281,17 @@ def test_codebook_page_edits_merges_and_imports(demo_copy, tmp_path, monkeypatch
     at.button(key="cb_do_merge").click().run()
     assert "1 codes added, 1 of" in at.success[0].value
     assert "Co-production/Peer support and mutual aid" in qda.open_project(demo_copy).code_paths()
+
+
+def test_crosstab_page_shows_the_table_and_the_quotes_of_a_cell(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = open_page(start(), "crosstab")
+    assert "percentage of the column's interviewed participants" in texts(at)
+    at.selectbox(key="ct_code").set_value("Working together/Staff workload")
+    at.selectbox(key="ct_value").set_value("frontline staff").run()
+    quotes_table = at.dataframe[-2].value if len(at.dataframe) > 2 else at.dataframe[1].value
+    assert set(quotes_table.participant) == {"Aisha"} and len(quotes_table) == 3
+    at.radio(key="ct_measure").set_value("segments").run()
+    assert "percentage of all segments" in texts(at)
+    at.selectbox(key="ct_by").set_value("site").run()
+    assert not at.exception
