@@ -91,75 +91,54 @@ class Crosstab:
         )
 
 
-def _frames(project: Project, by: str, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(segments in scope with their participant's column value, codings in scope)."""
+@dataclass(frozen=True)
+class Scope:
+    """The coded speech a table counts, computed once and shared by the table, its
+    quotes and its report."""
+
+    by: str
+    filters: Filters
+    segments: pd.DataFrame  # segments in scope (no text), with "column" (the attribute value)
+    pairs: pd.DataFrame  # (code_id, segment_id): a coding counts for its code and its ancestors
+
+
+def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Filters()) -> Scope:
+    """Select the segments and codings that count, and expand codings to their themes."""
     people = {p.id: p for p in project.participants}
-    interviews = {i.id: i for i in project.interviews}
 
     def column_of(pid: str) -> str:
         p = people[pid]
         value = p.stakeholder_group if by == "stakeholder_group" else p.attributes.get(by)
         return NO_VALUE if value in (None, "") else str(value)
 
-    rows = []
-    for s in project.segments():
-        interview = interviews[s.interview_id]
-        if filters.interviews and s.interview_id not in filters.interviews:
-            continue
-        if filters.languages and interview.language not in filters.languages:
-            continue
-        if filters.participant_speech_only and s.role is SpeakerRole.INTERVIEWER:
-            continue
-        rows.append(
-            {
-                "segment_id": s.id,
-                "interview": s.interview_id,
-                "index": s.index,
-                "participant": interview.participant_id,
-                "column": column_of(interview.participant_id),
-                "words": len(s.text.split()),
-                "start": s.start,
-                "speaker": s.speaker,
-                "text": s.text,
-            }
-        )
-    segments = pd.DataFrame(
-        rows,
-        columns=[
-            "segment_id",
-            "interview",
-            "index",
-            "participant",
-            "column",
-            "words",
-            "start",
-            "speaker",
-            "text",
-        ],
-    )
-    codings = pd.DataFrame(
-        [
-            {"segment_id": c.segment_id, "code_id": c.code_id, "coder": c.coder}
-            for c in project.codings()
-            if not filters.coders or c.coder in filters.coders
-        ],
-        columns=["segment_id", "code_id", "coder"],
-    )
+    segments = project.segment_frame()
+    keep = pd.Series(True, index=segments.index)
+    if filters.interviews:
+        keep &= segments.interview.isin(filters.interviews)
+    if filters.languages:
+        keep &= segments.language.isin(filters.languages)
+    if filters.participant_speech_only:
+        keep &= segments.role != SpeakerRole.INTERVIEWER.value
+    segments = segments[keep].copy()
+    segments["column"] = segments.participant.map({pid: column_of(pid) for pid in people})
+    codings = project.coding_frame()
+    if filters.coders:
+        codings = codings[codings.coder.isin(filters.coders)]
     codings = codings[codings.segment_id.isin(segments.segment_id)]
-    return segments, codings
-
-
-def _expand_to_ancestors(project: Project, codings: pd.DataFrame) -> pd.DataFrame:
-    """(row code, segment) pairs: each coding counts for its code and every ancestor,
-    each segment once per row."""
     parent = {c.id: c.parent_id for c in project.codes}
-    pairs = []
-    for segment_id, code_id in zip(codings.segment_id, codings.code_id, strict=True):
-        current: str | None = code_id
+    lineage: dict[str, list[str]] = {}
+    for code_id in parent:
+        chain, current = [], code_id
         while current is not None:
-            pairs.append((current, segment_id))
+            chain.append(current)
             current = parent[current]
-    return pd.DataFrame(pairs, columns=["code_id", "segment_id"]).drop_duplicates()
+        lineage[code_id] = chain
+    pairs = (
+        codings.assign(code_id=codings.code_id.map(lineage))
+        .explode("code_id")[["code_id", "segment_id"]]
+        .drop_duplicates()
+    )
+    return Scope(by=by, filters=filters, segments=segments, pairs=pairs)
 
 
 def crosstab(
@@ -168,11 +147,13 @@ def crosstab(
     by: str = "stakeholder_group",
     measure: Measure = Measure.PARTICIPANTS,
     filters: Filters = Filters(),
+    within: Scope | None = None,
 ) -> Crosstab:
     """Themes and codes × the values of a participant attribute, with a total."""
     measure = Measure(measure)
-    segments, codings = _frames(project, by, filters)
-    pairs = _expand_to_ancestors(project, codings).merge(segments, on="segment_id")
+    within = within or scope(project, by, filters)
+    segments = within.segments
+    pairs = within.pairs.merge(segments, on="segment_id")
     paths = {v.id: k for k, v in project.code_paths().items()}
     order = [paths[c.id] for c in project.codes]
     columns = sorted(segments.column.unique().tolist())
@@ -222,14 +203,16 @@ def quotes(
     by: str = "stakeholder_group",
     value: str | None = None,
     filters: Filters = Filters(),
+    within: Scope | None = None,
 ) -> pd.DataFrame:
     """The segments behind a cell: coded with the code (or a code under it), from
     participants whose attribute `by` is `value` (all when None)."""
-    segments, codings = _frames(project, by, filters)
-    pairs = _expand_to_ancestors(project, codings)
+    within = within or scope(project, by, filters)
+    segments, pairs = within.segments, within.pairs
     hits = segments[segments.segment_id.isin(pairs[pairs.code_id == code_id].segment_id)]
     if value is not None:
         hits = hits[hits.column == value]
+    texts = project.segment_texts(hits.segment_id)
     people = {p.id: p for p in project.participants}
     return pd.DataFrame(
         {
@@ -238,7 +221,7 @@ def quotes(
             "interview": hits.interview.tolist(),
             "time": [_clock(t) for t in hits.start],
             "turn": (hits["index"] + 1).tolist(),
-            "text": hits.text.tolist(),
+            "text": [texts[i] for i in hits.segment_id],
         }
     )
 
@@ -256,13 +239,27 @@ def cooccurrence(
     """Codes × codes: segments where both are applied (or, with `window` = N, where the
     second is applied within N segments of the first in the same interview). The
     diagonal holds each code's own segment count."""
-    segments, codings = _frames(project, "stakeholder_group", filters)
+    within = scope(project, "stakeholder_group", filters)
+    segments = within.segments
+    codings = project.coding_frame()
+    if filters.coders:
+        codings = codings[codings.coder.isin(filters.coders)]
+    codings = codings[codings.segment_id.isin(segments.segment_id)]
     paths = {v.id: k for k, v in project.code_paths().items()}
     ids = [c.id for c in project.codes]
     position = segments.set_index("segment_id")[["interview", "index"]]
     coded = codings.drop_duplicates(["segment_id", "code_id"]).join(position, on="segment_id")
+    names = [paths[i] for i in ids]
+    if window == 0:
+        both = coded[["segment_id", "code_id"]].merge(
+            coded[["segment_id", "code_id"]], on="segment_id"
+        )
+        counts = pd.crosstab(both.code_id_x, both.code_id_y)
+        counts = counts.reindex(index=ids, columns=ids, fill_value=0)
+        counts.index, counts.columns = names, names
+        return counts.astype(int)
     by_code = {cid: group for cid, group in coded.groupby("code_id")}
-    matrix = pd.DataFrame(0, index=[paths[i] for i in ids], columns=[paths[i] for i in ids])
+    matrix = pd.DataFrame(0, index=names, columns=names)
     for a in ids:
         if a not in by_code:
             continue
@@ -271,8 +268,8 @@ def cooccurrence(
             if b not in by_code:
                 continue
             right = by_code[b]
-            if window == 0 or a == b:
-                n = len(set(left.segment_id) & set(right.segment_id))
+            if a == b:
+                n = left.segment_id.nunique()
             else:
                 joined = left.merge(right, on="interview", suffixes=("_a", "_b"))
                 near = joined[(joined.index_a - joined.index_b).abs() <= window]

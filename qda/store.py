@@ -434,6 +434,44 @@ class Project(TranscriptEdits, JobQueue):
         with self._read() as conn:
             return [_segment(r) for r in conn.execute(query)]
 
+    def segment_frame(self):
+        """All segments as one pandas table, without their text (for analysis of large
+        studies: no row objects). `words` counts the words of each segment's text."""
+        text = sa.func.trim(sa.func.replace(segments_t.c.text, "\n", " "))
+        words = sa.case(
+            (text == "", 0),
+            else_=sa.func.length(text) - sa.func.length(sa.func.replace(text, " ", "")) + 1,
+        )
+        query = sa.select(
+            segments_t.c.id.label("segment_id"),
+            segments_t.c.interview_id.label("interview"),
+            segments_t.c.idx.label("index"),
+            segments_t.c.role,
+            segments_t.c.start_s.label("start"),
+            segments_t.c.speaker,
+            words.label("words"),
+            interviews_t.c.participant_id.label("participant"),
+            interviews_t.c.language,
+        ).join(interviews_t, interviews_t.c.id == segments_t.c.interview_id)
+        return _frame(self, query, list(query.selected_columns.keys()))
+
+    def segment_texts(self, segment_ids) -> dict[int, str]:
+        """The text of the given segments."""
+        ids = [int(i) for i in segment_ids]
+        out: dict[int, str] = {}
+        with self._read() as conn:
+            for chunk in range(0, len(ids), 900):
+                query = sa.select(segments_t.c.id, segments_t.c.text).where(
+                    segments_t.c.id.in_(ids[chunk : chunk + 900])
+                )
+                out.update(dict(conn.execute(query).all()))
+        return out
+
+    def coding_frame(self):
+        """All codings as one pandas table: segment_id, code_id, coder."""
+        query = sa.select(codings_t.c.segment_id, codings_t.c.code_id, codings_t.c.coder)
+        return _frame(self, query, ["segment_id", "code_id", "coder"])
+
     def segment(self, segment_id: int) -> Segment:
         with self._read() as conn:
             row = conn.execute(
@@ -844,3 +882,22 @@ def create_project(path: str | Path, name: str = "") -> Project:
     if name:
         project.rename(name)
     return project
+
+
+def _frame(project: Project, query: sa.Select, columns: list[str]):
+    """A query's rows as a pandas DataFrame, read through the driver's own cursor
+    (several times faster than row objects for the 100,000s of codings of a study)."""
+    import pandas as pd
+
+    with project._read() as conn:
+        compiled = query.compile(dialect=conn.dialect)
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                str(compiled),
+                (compiled.positiontup and [compiled.params[k] for k in compiled.positiontup]) or (),
+            )
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    return pd.DataFrame.from_records(rows, columns=columns)

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from qda.analysis import TOTAL, Crosstab, quotes
+from qda.analysis import TOTAL, Crosstab, quotes, scope
 from qda.store import Project
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -35,9 +35,10 @@ def build_report(project: Project, table: Crosstab, *, per_cell: int = 2) -> Rep
     info = project.codebook_info
     rows = []
     themes = [path for path, depth in table.depth.items() if depth == 0]
+    within = scope(project, table.by, table.filters)
     for path in themes:
         code_id = table.code_ids[path]
-        found = quotes(project, code_id, by=table.by, filters=table.filters)
+        found = quotes(project, code_id, by=table.by, within=within)
         for value, group in found.groupby(table.by, sort=True):
             for record in group.head(per_cell).to_dict("records"):
                 rows.append(
