@@ -295,3 +295,27 @@ def test_crosstab_page_shows_the_table_and_the_quotes_of_a_cell(demo_copy, monke
     assert "percentage of all segments" in texts(at)
     at.selectbox(key="ct_by").set_value("site").run()
     assert not at.exception
+
+
+def test_coding_page_applies_and_removes_codes(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = open_page(start(), "coding")
+    at.selectbox(key="coding_interview").set_value("P04").run()
+    assert "0 of 10 participant segments coded" in texts(at)
+    at.selectbox(key="coding_turn").set_value(2).run()
+    at.multiselect(
+        key=next(m.key for m in at.multiselect if m.key.startswith("apply_codes_"))
+    ).set_value(["Co-production/Peer support", "Human contact/Trusted intermediaries"])
+    at.button(
+        key=next(b.key for b in at.button if b.key and b.key.startswith("FormSubmitter:apply_"))
+    ).click().run()
+    assert (
+        at.success[0].value
+        == "Applied Co-production/Peer support, Human contact/Trusted intermediaries to turn 2."
+    )
+    p = qda.open_project(demo_copy)
+    assert len(p.codings(interview_id="P04")) == 2
+    assert {c.coder for c in p.codings(interview_id="P04")} == {"anna"}
+    at.selectbox(key="coding_filter").set_value("not yet coded").run()
+    remaining = [str(o) for o in at.selectbox(key="coding_turn").options]
+    assert "2" not in remaining and "4" in remaining

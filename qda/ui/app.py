@@ -23,6 +23,7 @@ def main() -> None:
         st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:"),
         st.Page(PAGES / "transcript.py", title="Transcripts", icon=":material/subtitles:"),
         st.Page(PAGES / "codebook.py", title="Codebook", icon=":material/account_tree:"),
+        st.Page(PAGES / "coding.py", title="Coding", icon=":material/label:"),
         st.Page(PAGES / "crosstab.py", title="Cross-tab & export", icon=":material/table_chart:"),
     ]
     page = st.navigation(pages)

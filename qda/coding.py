@@ -1,0 +1,61 @@
+"""Manual coding: what an interview's segments are coded with, and coding a part of one."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from qda.errors import InvalidInput
+from qda.models import Coding, CodingOrigin
+from qda.store import Project
+
+
+def coded_segments(project: Project, interview_id: str) -> pd.DataFrame:
+    """One row per segment: id, turn, time, speaker, text, and the code paths applied."""
+    paths = {v.id: k for k, v in project.code_paths().items()}
+    applied: dict[int, list[str]] = {}
+    for c in project.codings(interview_id=interview_id):
+        label = paths[c.code_id] + (" (part)" if c.span else "")
+        applied.setdefault(c.segment_id, [])
+        if label not in applied[c.segment_id]:
+            applied[c.segment_id].append(label)
+    rows = []
+    for s in project.segments(interview_id):
+        t = int(s.start) if s.start is not None else None
+        rows.append(
+            {
+                "segment_id": s.id,
+                "turn": s.index + 1,
+                "time": f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
+                if t is not None
+                else "",
+                "speaker": s.speaker,
+                "role": str(s.role),
+                "text": s.text,
+                "codes": applied.get(s.id, []),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["segment_id", "turn", "time", "speaker", "role", "text", "codes"]
+    )
+
+
+def code_part(
+    project: Project,
+    segment_id: int,
+    code_id: str,
+    part: str,
+    *,
+    coder: str,
+    origin: CodingOrigin = CodingOrigin.MANUAL,
+) -> Coding:
+    """Code the part of a segment's text that reads `part` (its first occurrence)."""
+    text = project.segment(segment_id).text
+    words = part.strip()
+    start = text.find(words) if words else -1
+    if start < 0:
+        raise InvalidInput(f"'{words[:60]}' is not in the segment's text")
+    if start == 0 and len(words) == len(text):
+        return project.apply_code(segment_id, code_id, coder=coder, origin=origin)
+    return project.apply_code(
+        segment_id, code_id, coder=coder, origin=origin, span=(start, start + len(words))
+    )

@@ -1,0 +1,102 @@
+"""Coding page: read an interview's segments and apply or remove codes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qda.coding import code_part, coded_segments
+from qda.errors import QdaError
+from qda.ui.state import current_project, flash, show_flash, user
+
+ALL, UNCODED = "all segments", "not yet coded"
+
+project = current_project()
+st.title("Coding")
+if project is None:
+    st.info("Open or create a project on the Project page first.")
+    st.stop()
+show_flash()
+interviews = [i for i in project.interviews if project.segments(i.id)]
+paths = project.code_paths()
+if not interviews or not paths:
+    st.info("Coding needs transcripts (Upload or Project page) and a codebook (Codebook page).")
+    st.stop()
+people = {p.id: p for p in project.participants}
+c1, c2 = st.columns([2, 2])
+interview_id = c1.selectbox(
+    "Interview",
+    [i.id for i in interviews],
+    format_func=lambda i: f"{i} · {people[project.interview(i).participant_id].label}",
+    key="coding_interview",
+)
+show = c2.selectbox("Show", [ALL, UNCODED, *paths], key="coding_filter")
+table = coded_segments(project, interview_id)
+speech = table[table.role != "interviewer"]
+st.caption(
+    f"{len(table)} segments, {int((speech.codes.str.len() > 0).sum())} of {len(speech)} "
+    "participant segments coded"
+)
+if show == UNCODED:
+    table = table[table.codes.str.len() == 0]
+elif show != ALL:
+    table = table[
+        table.codes.apply(
+            lambda codes: any(
+                c.split(" (part)")[0] == show or c.startswith(show + "/") for c in codes
+            )
+        )
+    ]
+event = st.dataframe(
+    table.drop(columns=["segment_id", "role"]).assign(codes=table.codes.apply(", ".join)),
+    key=f"coding_table_{interview_id}",
+    on_select="rerun",
+    selection_mode="single-row",
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * max(len(table), 1), 520),
+)
+rows = event.selection.get("rows", []) if event else []
+choices = table.turn.tolist()
+if rows:
+    st.session_state["coding_turn"] = choices[rows[0]]
+if not choices:
+    st.info("No segment matches this filter.")
+    st.stop()
+if st.session_state.get("coding_turn") not in choices:
+    st.session_state["coding_turn"] = choices[0]
+turn = st.selectbox("Segment (select a row above, or pick its turn)", choices, key="coding_turn")
+segment = table[table.turn == turn].iloc[0]
+st.markdown(f"**{segment.speaker or 'Segment'}** {segment.time}")
+st.write(segment.text)
+
+current = [
+    c for c in project.codings(interview_id=interview_id) if c.segment_id == int(segment.segment_id)
+]
+names = {v.id: k for k, v in paths.items()}
+for coding in current:
+    a, b = st.columns([6, 1])
+    part = f" — “{segment.text[coding.span[0] : coding.span[1]]}”" if coding.span else ""
+    a.write(f"• {names[coding.code_id]}{part} ({coding.coder}, {coding.origin})")
+    if b.button("Remove", key=f"remove_{coding.id}"):
+        project.remove_coding(coding.id)
+        flash(f"Removed {names[coding.code_id]}.")
+
+with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
+    chosen = st.multiselect("Apply codes", list(paths), key=f"apply_codes_{segment.segment_id}")
+    part = st.text_input(
+        "Only this part of the text (optional: paste the words)",
+        key=f"apply_part_{segment.segment_id}",
+    )
+    if st.form_submit_button("Apply", type="primary") and chosen:
+        try:
+            with project.transaction():
+                for path in chosen:
+                    if part.strip():
+                        code_part(
+                            project, int(segment.segment_id), paths[path].id, part, coder=user()
+                        )
+                    else:
+                        project.apply_code(int(segment.segment_id), paths[path].id, coder=user())
+            flash(f"Applied {', '.join(chosen)} to turn {turn}.")
+        except QdaError as e:
+            st.error(str(e))
