@@ -598,5 +598,55 @@ def quotes(project, code_name, value, by_attribute) -> None:
     click.echo(f"{len(rows)} quotes", err=True)
 
 
+@main.command()
+@PROJECT
+@click.option(
+    "--codes",
+    "codes_mode",
+    is_flag=True,
+    help="Which existing codes fit the segments not yet coded.",
+)
+@click.option("--interview", help="Only this interview.")
+@click.option(
+    "--model", default="e5-small", show_default=True, help="Embedding model: e5-small or minilm."
+)
+@click.option("--top", default=3, show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True
+)
+@_errors_as_messages
+def suggest(project, codes_mode, interview, model, top, fmt) -> None:
+    """Suggestions for coding, with scores and the nearest coded examples as reasons."""
+    import csv as csv_module
+    import json
+
+    from qda.store import open_project
+    from qda.suggest.codefit import suggest_codes
+    from qda.suggest.embed import load_embedder
+
+    if not codes_mode:
+        raise click.UsageError("say what to suggest: --codes")
+    p = open_project(project)
+    found = suggest_codes(p, load_embedder(model), top=top, interview_id=interview)
+    rows = [
+        {
+            "segment_id": s.segment_id,
+            "interview": p.segment(s.segment_id).interview_id,
+            "turn": p.segment(s.segment_id).index + 1,
+            "code": s.code_path,
+            "score": round(s.score, 4),
+            "text": p.segment(s.segment_id).text,
+            "nearest_coded_example": s.reasons[0].text if s.reasons else "",
+        }
+        for s in found
+    ]
+    if fmt == "json":
+        click.echo(json.dumps({"model": model, "suggestions": rows}, ensure_ascii=False, indent=2))
+        return
+    writer = csv_module.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["segment_id"])
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 if __name__ == "__main__":
     main()

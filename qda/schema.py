@@ -188,6 +188,15 @@ jobs_t = sa.Table(
     sa.Column("finished_at", sa.DateTime),
 )
 
+# v3: embedding vectors, keyed by model and text, so only new or edited text is embedded
+embedding_cache_t = sa.Table(
+    "embedding_cache",
+    metadata,
+    sa.Column("model", sa.String, primary_key=True),
+    sa.Column("text_sha", sa.String, primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, normalised
+)
+
 sa.Index("ix_segments_interview", segments_t.c.interview_id, segments_t.c.idx)
 sa.Index("ix_codings_segment", codings_t.c.segment_id)
 sa.Index("ix_codings_code", codings_t.c.code_id)
@@ -206,11 +215,16 @@ def _migrate_2_jobs(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE segments ADD COLUMN words TEXT NOT NULL DEFAULT '[]'")
 
 
+def _migrate_3_embeddings(conn: Connection) -> None:
+    """0.3: the embedding cache."""
+    embedding_cache_t.create(conn)
+
+
 # Ordered upgrades: MIGRATIONS[i] brings schema version i + 1 to i + 2 (version 1 is the
 # first release). A new project is created at the latest version directly from the
 # table definitions above. Never edit a released migration; append a new one, and
 # change the table definitions to match.
-MIGRATIONS: list[Migration] = [_migrate_2_jobs]
+MIGRATIONS: list[Migration] = [_migrate_2_jobs, _migrate_3_embeddings]
 LATEST = len(MIGRATIONS) + 1
 
 

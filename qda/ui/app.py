@@ -24,6 +24,7 @@ def main() -> None:
         st.Page(PAGES / "transcript.py", title="Transcripts", icon=":material/subtitles:"),
         st.Page(PAGES / "codebook.py", title="Codebook", icon=":material/account_tree:"),
         st.Page(PAGES / "coding.py", title="Coding", icon=":material/label:"),
+        st.Page(PAGES / "suggestions.py", title="Suggestions", icon=":material/lightbulb:"),
         st.Page(PAGES / "crosstab.py", title="Cross-tab & export", icon=":material/table_chart:"),
     ]
     page = st.navigation(pages)

@@ -79,3 +79,11 @@ def keep_worker_running() -> None:
     project = current_project()
     if project is not None:
         ensure_worker(project)
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def embedder(name: str):
+    """One embedding model per name, shared by all sessions (never mutated)."""
+    from qda.suggest.embed import load_embedder
+
+    return load_embedder(name)

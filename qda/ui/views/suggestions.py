@@ -1,0 +1,65 @@
+"""Suggestions page: codes that fit segments not yet coded; accept or reject each."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qda.models import Decision
+from qda.suggest.codefit import suggest_codes
+from qda.ui.state import current_project, embedder, flash, show_flash, user
+
+project = current_project()
+st.title("Suggestions")
+if project is None:
+    st.info("Open or create a project on the Project page first.")
+    st.stop()
+show_flash()
+if not project.codes or not project.segments():
+    st.info("Suggestions need transcripts and a codebook.")
+    st.stop()
+st.write(
+    "Codes that may fit participant segments nobody has coded yet, ranked by how close "
+    "the segment is to the code's definition and to what is already coded with it. "
+    "Nothing is coded until you accept; a rejected suggestion is not shown again."
+)
+interviews = [i.id for i in project.interviews if project.segments(i.id)]
+c1, c2 = st.columns(2)
+interview_id = c1.selectbox("Interview", interviews, key="sg_interview")
+model = c2.selectbox(
+    "Embedding model",
+    ["e5-small", "minilm"],
+    key="sg_model",
+    help="e5-small reads English, Danish and French; minilm only English.",
+)
+with st.spinner("Reading the segments (only new text is embedded)…"):
+    found = suggest_codes(project, embedder(model), interview_id=interview_id)
+if not found:
+    st.success(
+        "Every participant segment of this interview is coded (or every suggestion was decided)."
+    )
+    st.stop()
+st.caption(f"model {model} · {len({s.segment_id for s in found})} segments not yet coded")
+by_segment: dict[int, list] = {}
+for s in found:
+    by_segment.setdefault(s.segment_id, []).append(s)
+for segment_id, options in list(by_segment.items())[:15]:
+    segment = project.segment(segment_id)
+    with st.container(border=True):
+        st.markdown(f"**Turn {segment.index + 1}** · {segment.speaker}")
+        st.write(segment.text)
+        for option in options:
+            a, b, c = st.columns([6, 1, 1])
+            reason = (
+                f" — like “{option.reasons[0].text[:90]}…” ({option.reasons[0].interview_id})"
+                if option.reasons
+                else ""
+            )
+            a.markdown(f"`{option.score:.3f}` **{option.code_path}**{reason}")
+            if b.button("Accept", key=f"sg_accept_{segment_id}_{option.code_id}"):
+                project.decide_suggestion(segment_id, option.code_id, Decision.ACCEPTED, by=user())
+                flash(f"Coded turn {segment.index + 1} with {option.code_path}.")
+            if c.button("Reject", key=f"sg_reject_{segment_id}_{option.code_id}"):
+                project.decide_suggestion(segment_id, option.code_id, Decision.REJECTED, by=user())
+                flash(
+                    f"{option.code_path} will not be suggested for turn {segment.index + 1} again."
+                )
