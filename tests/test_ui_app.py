@@ -319,3 +319,16 @@ def test_coding_page_applies_and_removes_codes(demo_copy, monkeypatch):
     at.selectbox(key="coding_filter").set_value("not yet coded").run()
     remaining = [str(o) for o in at.selectbox(key="coding_turn").options]
     assert "2" not in remaining and "4" in remaining
+
+
+@pytest.mark.slow
+def test_suggestions_page_accepts_a_code(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = open_page(start(), "suggestions")
+    at.selectbox(key="sg_interview").set_value("P04").run()
+    accept = next(b for b in at.button if b.key and b.key.startswith("sg_accept_"))
+    segment_id = int(accept.key.split("_")[2])
+    accept.click().run()
+    assert at.success[0].value.startswith("Coded turn")
+    (coding,) = [c for c in qda.open_project(demo_copy).codings() if c.segment_id == segment_id]
+    assert coding.origin == "suggestion"
