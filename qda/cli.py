@@ -606,6 +606,10 @@ def quotes(project, code_name, value, by_attribute) -> None:
     is_flag=True,
     help="Which existing codes fit the segments not yet coded.",
 )
+@click.option(
+    "--themes", "themes_mode", is_flag=True, help="New-theme candidates: topics no code covers."
+)
+@click.option("--seed", default=0, show_default=True, help="Random seed of the topic model.")
 @click.option("--interview", help="Only this interview.")
 @click.option(
     "--model", default="e5-small", show_default=True, help="Embedding model: e5-small or minilm."
@@ -615,8 +619,8 @@ def quotes(project, code_name, value, by_attribute) -> None:
     "--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True
 )
 @_errors_as_messages
-def suggest(project, codes_mode, interview, model, top, fmt) -> None:
-    """Suggestions for coding, with scores and the nearest coded examples as reasons."""
+def suggest(project, codes_mode, themes_mode, seed, interview, model, top, fmt) -> None:
+    """Suggestions: codes that fit uncoded segments (--codes), or new themes (--themes)."""
     import csv as csv_module
     import json
 
@@ -624,9 +628,44 @@ def suggest(project, codes_mode, interview, model, top, fmt) -> None:
     from qda.suggest.codefit import suggest_codes
     from qda.suggest.embed import load_embedder
 
-    if not codes_mode:
-        raise click.UsageError("say what to suggest: --codes")
+    if codes_mode == themes_mode:
+        raise click.UsageError("say what to suggest: --codes or --themes")
     p = open_project(project)
+    if themes_mode:
+        from qda.suggest.themes import theme_candidates
+
+        run = theme_candidates(p, load_embedder(model), seed=seed)
+        people = {x.id: x for x in p.participants}
+
+        def quote(segment_id: int) -> str:
+            segment = p.segment(segment_id)
+            who = people[p.interview(segment.interview_id).participant_id].label
+            return f"{who}: {segment.text}"
+
+        rows = [
+            {
+                "topic": c.topic,
+                "segments": c.size,
+                "suggested_name": c.suggested_name,
+                "key_words": ", ".join(c.key_words),
+                "groups": "; ".join(f"{g}: {n}" for g, n in c.groups.items()),
+                "quotes": [quote(i) for i in c.quotes],
+            }
+            for c in run.candidates
+        ]
+        if fmt == "json":
+            click.echo(
+                json.dumps(
+                    {"parameters": run.parameters, "themes": rows}, ensure_ascii=False, indent=2
+                )
+            )
+        else:
+            writer = csv_module.DictWriter(
+                sys.stdout, fieldnames=list(rows[0]) if rows else ["topic"]
+            )
+            writer.writeheader()
+            writer.writerows({**r, "quotes": " | ".join(r["quotes"])} for r in rows)
+        return
     found = suggest_codes(p, load_embedder(model), top=top, interview_id=interview)
     rows = [
         {

@@ -105,3 +105,52 @@ def test_cli_suggest_codes(demo_copy):
         "nearest_coded_example",
     } <= set(first)
     assert first["interview"] == "P06" and "/" in first["code"]
+
+
+def test_too_few_segments_get_a_clear_message(project, e5):
+    from qda.errors import QdaError
+    from qda.models import Participant, SegmentDraft
+    from qda.suggest.themes import theme_candidates
+
+    project.save_participant(Participant("P1", "a"))
+    project.add_interview("P1", [SegmentDraft("Only one thing to say.", "Ann")])
+    with pytest.raises(QdaError, match="topics need at least 3"):
+        theme_candidates(project, e5)
+
+
+def test_small_sets_cluster_with_kmeans_and_keep_non_ascii_words(project, e5):
+    from qda.models import Participant, SegmentDraft
+    from qda.suggest.themes import code_from_theme, theme_candidates
+
+    project.save_participant(Participant("P1", "beneficiaries"))
+    project.save_participant(Participant("P2", "frontline staff"))
+    talk = [
+        "Værdifællesskaber betyder meget for de ældre frivillige i foreningen.",
+        "De frivillige i foreningen taler om værdifællesskaber og fællesskab.",
+        "Værdifællesskaber og frivillige fællesskaber holder foreningen sammen.",
+        "The bus to the town centre only runs twice a day, so I miss appointments.",
+        "Without a bus on Sundays I cannot get to the job centre appointments.",
+        "The last bus leaves at six, so evening appointments are impossible for me.",
+    ]
+    project.add_interview("P1", [SegmentDraft(t, "Ann") for t in talk[:3] + talk[3:4]])
+    project.add_interview("P2", [SegmentDraft(t, "Bob") for t in talk[4:]])
+    run = theme_candidates(project, e5, seed=1)
+    assert run.parameters["clustering"] == "kmeans" and run.parameters["segments"] == 6
+    words = {w for c in run.candidates for w in c.key_words}
+    assert "værdifællesskaber" in words and "vrdifllesskaber" not in words
+    assert sum(c.size for c in run.candidates) == 6
+    assert run.candidates == theme_candidates(project, e5, seed=1).candidates  # reproducible
+    top = run.candidates[0]
+    assert len(top.quotes) == 3 and sum(top.groups.values()) == top.size
+    code = code_from_theme(project, top, by="anna")
+    assert code.name == top.suggested_name and "segments about" in code.definition
+    assert project.codings() == []  # proposed for review, not coded
+
+
+def test_demo_themes_and_cli(demo_copy):
+    result = CliRunner().invoke(main, ["suggest", str(demo_copy), "--themes", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["parameters"]["seed"] == 0 and data["parameters"]["embedding_model"] == "e5-small"
+    assert data["parameters"]["bertopic"] and data["parameters"]["set_aside"] > 0
+    assert data["themes"] and all(len(t["quotes"]) <= 3 and t["key_words"] for t in data["themes"])

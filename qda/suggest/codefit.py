@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qda.models import Decision, SpeakerRole
+from qda.models import Code, Decision, SpeakerRole
 from qda.store import Project
 from qda.suggest.embed import Embedder, cached_embeddings
 
@@ -44,6 +44,35 @@ def describe_code(path: str, definition: str, include: str, examples: tuple[str,
     """The text that stands for a code before it has codings."""
     parts = [path.replace("/", ": "), definition, include, *examples]
     return ". ".join(p.strip().rstrip(".") for p in parts if p.strip())
+
+
+def prototypes(project: Project, embedder: Embedder) -> tuple[list[Code], np.ndarray]:
+    """The leaf codes and their prototype vectors (rows, normalised)."""
+    codes = project.codes
+    paths = {v.id: k for k, v in project.code_paths().items()}
+    parents = {c.parent_id for c in codes}
+    leaves = [c for c in codes if c.id not in parents]
+    if not leaves:
+        return [], np.zeros((0, 0), np.float32)
+    segments = {s.id: s.text for s in project.segments()}
+    coded: dict[str, list[int]] = {}
+    for coding in project.codings():
+        coded.setdefault(coding.code_id, []).append(coding.segment_id)
+    descriptions = embedder.embed(
+        [describe_code(paths[c.id], c.definition, c.include, c.examples) for c in leaves],
+        query=True,
+    )
+    example_ids = sorted({i for c in leaves for i in coded.get(c.id, [])})
+    vectors = cached_embeddings(project, embedder, [segments[i] for i in example_ids])
+    row_of = {segment_id: n for n, segment_id in enumerate(example_ids)}
+    rows = []
+    for c, description in zip(leaves, descriptions, strict=True):
+        members = [row_of[i] for i in coded.get(c.id, [])]
+        vector = description * DESCRIPTION_WEIGHT
+        if members:
+            vector = vector + vectors[members].mean(axis=0)
+        rows.append(vector / max(np.linalg.norm(vector), 1e-12))
+    return leaves, np.stack(rows)
 
 
 def suggest_codes(
@@ -76,34 +105,23 @@ def suggest_codes(
         for d in project.suggestion_decisions()
         if d.decision is Decision.REJECTED
     }
-    descriptions = embedder.embed(
-        [describe_code(paths[c.id], c.definition, c.include, c.examples) for c in leaves],
-        query=True,
-    )
+    leaves, prototype_matrix = prototypes(project, embedder)
     example_ids = sorted({i for c in leaves for i in coded.get(c.id, [])})
     example_vectors = cached_embeddings(
         project, embedder, [all_segments[i].text for i in example_ids]
     )
     row_of = {segment_id: n for n, segment_id in enumerate(example_ids)}
-    prototypes = []
-    for c, description in zip(leaves, descriptions, strict=True):
-        members = [row_of[i] for i in coded.get(c.id, [])]
-        vector = description * DESCRIPTION_WEIGHT
-        if members:
-            vector = vector + example_vectors[members].mean(axis=0)
-        prototypes.append(vector / max(np.linalg.norm(vector), 1e-12))
-    prototype_matrix = np.stack(prototypes)
     target_vectors = cached_embeddings(project, embedder, [s.text for s in targets])
     scores = target_vectors @ prototype_matrix.T
     out: list[CodeSuggestion] = []
-    for s, row in zip(targets, scores, strict=True):
+    for position, (s, row) in enumerate(zip(targets, scores, strict=True)):
         order = [j for j in np.argsort(-row) if (s.id, leaves[j].id) not in rejected][:top]
         for j in order:
             code = leaves[j]
             members = [row_of[i] for i in coded.get(code.id, [])]
             near: list[Reason] = []
             if members:
-                sims = example_vectors[members] @ target_vectors[targets.index(s)]
+                sims = example_vectors[members] @ target_vectors[position]
                 for k in np.argsort(-sims)[:reasons]:
                     example = all_segments[example_ids[members[k]]]
                     near.append(

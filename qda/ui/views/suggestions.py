@@ -37,11 +37,11 @@ if not found:
     st.success(
         "Every participant segment of this interview is coded (or every suggestion was decided)."
     )
-    st.stop()
-st.caption(f"model {model} · {len({s.segment_id for s in found})} segments not yet coded")
 by_segment: dict[int, list] = {}
 for s in found:
     by_segment.setdefault(s.segment_id, []).append(s)
+if found:
+    st.caption(f"model {model} · {len(by_segment)} segments not yet coded")
 for segment_id, options in list(by_segment.items())[:15]:
     segment = project.segment(segment_id)
     with st.container(border=True):
@@ -63,3 +63,54 @@ for segment_id, options in list(by_segment.items())[:15]:
                 flash(
                     f"{option.code_path} will not be suggested for turn {segment.index + 1} again."
                 )
+
+st.header("New-theme candidates")
+st.caption(
+    "Topics among the participant segments that no code fits yet (BERTopic over the same "
+    "embeddings). The first run takes about half a minute; later ones a few seconds."
+)
+if st.button("Find topics no code covers", key="sg_themes"):
+    from qda.errors import QdaError
+    from qda.suggest.themes import theme_candidates
+
+    try:
+        with st.spinner("Clustering the segments no code fits…"):
+            st.session_state["sg_theme_run"] = theme_candidates(project, embedder(model), seed=0)
+    except QdaError as e:
+        st.error(str(e))
+run = st.session_state.get("sg_theme_run")
+if run is not None:
+    st.caption("Run: " + ", ".join(f"{k} {v}" for k, v in run.parameters.items()))
+    for candidate in run.candidates:
+        with st.container(border=True):
+            st.markdown(
+                f"**{candidate.suggested_name}** · {candidate.size} segments · "
+                + ", ".join(candidate.key_words)
+            )
+            st.caption("By group: " + ", ".join(f"{g} {n}" for g, n in candidate.groups.items()))
+            for segment_id in candidate.quotes:
+                st.markdown(f"> {project.segment(segment_id).text}")
+            name = st.text_input(
+                "Name of the new code",
+                candidate.suggested_name,
+                key=f"sg_theme_name_{candidate.topic}",
+            )
+            if st.button("Create code from this topic", key=f"sg_theme_create_{candidate.topic}"):
+                from qda.suggest.themes import code_from_theme
+
+                code = code_from_theme(project, candidate, name=name, by=user())
+                st.session_state["sg_review"] = (code.id, candidate.segment_ids)
+                flash(f"Created the code {code.name}; review its segments below.")
+review = st.session_state.get("sg_review")
+if review is not None:
+    code_id, segment_ids = review
+    code = project.code(code_id)
+    coded_here = {c.segment_id for c in project.codings(code_id=code_id)}
+    pending = [i for i in segment_ids if i not in coded_here]
+    st.subheader(f"Segments proposed for {code.name}")
+    for segment_id in pending[:20]:
+        a, b = st.columns([6, 1])
+        a.write(project.segment(segment_id).text)
+        if b.button("Code it", key=f"sg_review_{segment_id}"):
+            project.decide_suggestion(segment_id, code_id, Decision.ACCEPTED, by=user())
+            st.rerun()

@@ -1,0 +1,176 @@
+"""New-theme candidates: BERTopic over the segments that no code fits.
+
+Segments already coded, or close to a code's prototype (as close as the codings of
+that code usually are), are set aside; BERTopic clusters the rest on their cached
+embeddings. Settings follow the number of segments, because BERTopic's defaults fail
+on small sets (UMAP + HDBSCAN crash below about 8 segments and call everything an
+outlier below about 30):
+
+- fewer than 3 segments: a clear message, no topics;
+- up to 60: no dimension reduction, k-means with about √(n/2) clusters;
+- more: UMAP (5 dimensions) + HDBSCAN with a minimum cluster size that grows with n.
+
+Key words come from c-TF-IDF with English, Danish and French stop words and
+`language="multilingual"` (the English setting strips non-ASCII letters). A fixed seed
+gives the same topics for the same input; each run returns its parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qda.errors import QdaError
+from qda.models import Code, SpeakerRole
+from qda.store import Project
+from qda.suggest.codefit import prototypes
+from qda.suggest.embed import Embedder, cached_embeddings
+from qda.suggest.stopwords import STOP_WORDS
+
+MIN_SEGMENTS = 3
+SMALL = 60
+
+
+@dataclass(frozen=True)
+class ThemeCandidate:
+    topic: int
+    size: int
+    key_words: tuple[str, ...]
+    quotes: tuple[int, ...]  # segment ids, most representative first
+    groups: dict[str, int]  # stakeholder group -> segments
+    segment_ids: tuple[int, ...]
+
+    @property
+    def suggested_name(self) -> str:
+        return " and ".join(self.key_words[:2]).capitalize() or f"Topic {self.topic}"
+
+
+@dataclass(frozen=True)
+class ThemeRun:
+    candidates: list[ThemeCandidate]
+    parameters: dict[str, object] = field(default_factory=dict)
+    set_aside: int = 0  # segments a code already fits
+
+
+def theme_candidates(
+    project: Project, embedder: Embedder, *, seed: int = 0, topics: int | None = None
+) -> ThemeRun:
+    """Topics over participant segments that no code fits."""
+    import bertopic
+    import sklearn
+    from bertopic import BERTopic
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    coded = {c.segment_id for c in project.codings()}
+    segments = [
+        s for s in project.segments() if s.role is not SpeakerRole.INTERVIEWER and s.text.strip()
+    ]
+    candidates = [s for s in segments if s.id not in coded]
+    vectors = cached_embeddings(project, embedder, [s.text for s in candidates])
+    set_aside = 0
+    leaves, matrix = prototypes(project, embedder)
+    if leaves:
+        coded_ids = sorted(coded)
+        texts = {s.id: s.text for s in segments}
+        coded_segments = [i for i in coded_ids if i in texts]
+        if coded_segments:
+            coded_vectors = cached_embeddings(project, embedder, [texts[i] for i in coded_segments])
+            threshold = float(np.median((coded_vectors @ matrix.T).max(axis=1)))
+            fits = (vectors @ matrix.T).max(axis=1) >= threshold
+            set_aside = int(fits.sum())
+            candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
+            vectors = vectors[~fits]
+    n = len(candidates)
+    if n < MIN_SEGMENTS:
+        raise QdaError(
+            f"only {n} segment(s) are left that no code fits; topics need at least {MIN_SEGMENTS}"
+        )
+    vectorizer = CountVectorizer(
+        stop_words=STOP_WORDS, token_pattern=r"(?u)\b[^\W\d_]{3,}\b", ngram_range=(1, 2)
+    )
+    if n <= SMALL:
+        k = topics or max(2, round(math.sqrt(n / 2)))
+        reducer, clusterer = BaseDimensionalityReduction(), KMeans(k, n_init=10, random_state=seed)
+        params = {"reduction": "none", "clustering": "kmeans", "clusters": k}
+    else:
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+
+        size = max(5, n // 40)
+        reducer = UMAP(
+            n_neighbors=min(15, n - 1),
+            n_components=5,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=seed,
+        )
+        clusterer = (
+            KMeans(topics, n_init=10, random_state=seed)
+            if topics
+            else HDBSCAN(min_cluster_size=size, metric="euclidean", prediction_data=True)
+        )
+        params = {
+            "reduction": "umap(5, cosine)",
+            "clustering": f"kmeans({topics})" if topics else f"hdbscan(min_cluster_size={size})",
+        }
+    model = BERTopic(
+        language="multilingual",
+        umap_model=reducer,
+        hdbscan_model=clusterer,
+        vectorizer_model=vectorizer,
+        top_n_words=8,
+        min_topic_size=2,
+    )
+    labels, _ = model.fit_transform([s.text for s in candidates], embeddings=vectors)
+    labels = np.asarray(labels)
+    people = {p.id: p for p in project.participants}
+    owner = {i.id: i.participant_id for i in project.interviews}
+    out: list[ThemeCandidate] = []
+    for topic in sorted(set(labels.tolist()) - {-1}):
+        members = np.flatnonzero(labels == topic)
+        centre = vectors[members].mean(axis=0)
+        order = members[np.argsort(-(vectors[members] @ centre))]
+        words = tuple(w for w, _ in (model.get_topic(topic) or [])[:8] if w)
+        group_counts = Counter(
+            people[owner[candidates[i].interview_id]].stakeholder_group for i in members
+        )
+        out.append(
+            ThemeCandidate(
+                topic=int(topic),
+                size=len(members),
+                key_words=words,
+                quotes=tuple(candidates[i].id for i in order[:3]),
+                groups=dict(sorted(group_counts.items())),
+                segment_ids=tuple(candidates[i].id for i in order),
+            )
+        )
+    out.sort(key=lambda c: -c.size)
+    params.update(
+        {
+            "segments": n,
+            "set_aside": set_aside,
+            "seed": seed,
+            "embedding_model": embedder.name,
+            "bertopic": bertopic.__version__,
+            "scikit-learn": sklearn.__version__,
+        }
+    )
+    return ThemeRun(candidates=out, parameters=params, set_aside=set_aside)
+
+
+def code_from_theme(
+    project: Project, candidate: ThemeCandidate, *, name: str = "", by: str
+) -> Code:
+    """A new top-level code for a topic, with a suggested name and definition. Its
+    segments are not coded: they become suggestions for the researcher to review."""
+    words = ", ".join(candidate.key_words[:6])
+    return project.add_code(
+        name.strip() or candidate.suggested_name,
+        by=by,
+        definition=f"Suggested from a topic of {candidate.size} segments about: {words}.",
+    )
