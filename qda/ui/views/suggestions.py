@@ -23,6 +23,13 @@ st.write(
     "Nothing is coded until you accept; a rejected suggestion is not shown again."
 )
 interviews = [i.id for i in project.interviews if project.segments(i.id)]
+coded_ids = {c.segment_id for c in project.codings()}
+waiting = [
+    i
+    for i in interviews
+    if any(s.id not in coded_ids and s.role != "interviewer" for s in project.segments(i))
+]
+st.session_state.setdefault("sg_interview", (waiting or interviews)[0])
 c1, c2 = st.columns(2)
 interview_id = c1.selectbox("Interview", interviews, key="sg_interview")
 model = c2.selectbox(
