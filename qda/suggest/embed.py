@@ -113,8 +113,8 @@ def cached_embeddings(project: Project, embedder: Embedder, texts: Sequence[str]
                 found[sha] = np.frombuffer(blob, dtype=np.float32)
     missing = [i for i, k in enumerate(keys) if k not in found]
     if missing:
-        todo = {keys[i]: texts[i] for i in missing}
-        vectors = embedder.embed(list(todo.values()))
+        pending = {keys[i]: texts[i] for i in missing}
+        vectors = embedder.embed(list(pending.values()))
         with project.transaction() as conn:
             conn.execute(
                 sa.insert(embedding_cache_t).prefix_with("OR IGNORE"),
@@ -124,10 +124,10 @@ def cached_embeddings(project: Project, embedder: Embedder, texts: Sequence[str]
                         "text_sha": k,
                         "vector": v.astype(np.float32).tobytes(),
                     }
-                    for k, v in zip(todo, vectors, strict=True)
+                    for k, v in zip(pending, vectors, strict=True)
                 ],
             )
-        found.update(dict(zip(todo, vectors, strict=True)))
+        found.update(dict(zip(pending, vectors, strict=True)))
     if not keys:
         return np.zeros((0, 384), np.float32)
     return np.stack([found[k] for k in keys])
