@@ -619,8 +619,11 @@ def quotes(project, code_name, value, by_attribute) -> None:
     "--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True
 )
 @_errors_as_messages
-def suggest(project, codes_mode, themes_mode, seed, interview, model, top, fmt) -> None:
-    """Suggestions: codes that fit uncoded segments (--codes), or new themes (--themes)."""
+def suggest(
+    project, codes_mode, themes_mode, refine_mode, seed, interview, model, top, fmt
+) -> None:
+    """Suggestions: codes that fit uncoded segments (--codes), new themes (--themes), or
+    codes to merge or split (--refine)."""
     import csv as csv_module
     import json
 
@@ -628,9 +631,36 @@ def suggest(project, codes_mode, themes_mode, seed, interview, model, top, fmt) 
     from qda.suggest.codefit import suggest_codes
     from qda.suggest.embed import load_embedder
 
-    if codes_mode == themes_mode:
-        raise click.UsageError("say what to suggest: --codes or --themes")
+    if sum((codes_mode, themes_mode, refine_mode)) != 1:
+        raise click.UsageError("say what to suggest: --codes, --themes or --refine")
     p = open_project(project)
+    if refine_mode:
+        from qda.suggest.refine import refine_hints
+
+        merges, splits = refine_hints(p, load_embedder(model), seed=seed)
+        data = {
+            "merge": [
+                {"codes": [m.code_a, m.code_b], "closeness": round(m.ratio, 4)} for m in merges
+            ],
+            "split": [
+                {
+                    "code": s.code,
+                    "silhouette": round(s.silhouette, 4),
+                    "groups": [[p.segment(i).text for i in g[:2]] for g in s.groups],
+                }
+                for s in splits
+            ],
+        }
+        if fmt == "json":
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            writer = csv_module.writer(sys.stdout)
+            writer.writerow(["hint", "codes", "score"])
+            for m in data["merge"]:
+                writer.writerow(["merge", " + ".join(m["codes"]), m["closeness"]])
+            for s in data["split"]:
+                writer.writerow(["split", s["code"], s["silhouette"]])
+        return
     if themes_mode:
         from qda.suggest.themes import theme_candidates
 

@@ -154,3 +154,41 @@ def test_demo_themes_and_cli(demo_copy):
     assert data["parameters"]["seed"] == 0 and data["parameters"]["embedding_model"] == "e5-small"
     assert data["parameters"]["bertopic"] and data["parameters"]["set_aside"] > 0
     assert data["themes"] and all(len(t["quotes"]) <= 3 and t["key_words"] for t in data["themes"])
+
+
+def test_refine_hints_find_a_code_that_holds_two_topics(project, e5):
+    from qda.models import Participant, SegmentDraft
+    from qda.suggest.refine import refine_hints
+
+    project.save_participant(Participant("P1", "a"))
+    buses = [
+        f"The bus to town runs only {n} times a day so I miss appointments."
+        for n in ("two", "three", "four", "five")
+    ]
+    money = [
+        f"I had to borrow {n} pounds from my sister to pay the rent."
+        for n in ("fifty", "sixty", "eighty", "ninety")
+    ]
+    rent = [
+        f"My rent arrears reached {n} pounds after the payment stopped."
+        for n in ("two hundred", "three hundred", "four hundred")
+    ]
+    project.add_interview("P1", [SegmentDraft(t, "Ann") for t in buses + money + rent])
+    mixed = project.add_code("Everyday problems", by="x")
+    borrowing = project.add_code("Borrowing", by="x")
+    arrears = project.add_code("Arrears", by="x")
+    s = project.segments("P1")
+    for seg in s[:8]:  # buses and borrowing under one code: two topics
+        project.apply_code(seg.id, mixed.id, coder="anna")
+    for seg in (s[4], s[6], s[8], s[10]):  # two codes used for the same mix of money talk
+        project.apply_code(seg.id, borrowing.id, coder="anna")
+    for seg in (s[5], s[7], s[9]):
+        project.apply_code(seg.id, arrears.id, coder="anna")
+    merges, splits = refine_hints(project, e5)
+    assert [h.code for h in splits] == ["Everyday problems"]
+    first, second = splits[0].groups
+    assert {frozenset(first), frozenset(second)} == {
+        frozenset(x.id for x in s[:4]),
+        frozenset(x.id for x in s[4:8]),
+    }
+    assert merges and {merges[0].code_a, merges[0].code_b} == {"Arrears", "Borrowing"}

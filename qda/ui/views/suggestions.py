@@ -121,3 +121,27 @@ if review is not None:
         if b.button("Code it", key=f"sg_review_{segment_id}"):
             project.decide_suggestion(segment_id, code_id, Decision.ACCEPTED, by=user())
             st.rerun()
+
+st.header("Refine the codebook")
+if st.button("Find codes to merge or split", key="sg_refine"):
+    from qda.suggest.refine import refine_hints
+
+    with st.spinner("Comparing the coded segments of each code…"):
+        st.session_state["sg_refine_run"] = refine_hints(project, embedder(model))
+hints = st.session_state.get("sg_refine_run")
+if hints is not None:
+    merges, splits = hints
+    st.caption(
+        "Merge: the two codes' segments are about as close to each other's centre as to "
+        "their own. Split: the code's segments fall into two clear groups. Use the "
+        "Codebook page to act on a hint."
+    )
+    for m in merges[:8]:
+        st.write(f"Merge? **{m.code_a}** + **{m.code_b}** (closeness {m.ratio:.3f})")
+    for sp in splits[:5]:
+        with st.container(border=True):
+            st.write(f"Split? **{sp.code}** (silhouette {sp.silhouette:.2f})")
+            for n, group in enumerate(sp.groups, start=1):
+                st.caption(f"Group {n}: “{project.segment(group[0]).text[:160]}”")
+    if not merges and not splits:
+        st.info("No code looks like it should be merged or split.")
