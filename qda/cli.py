@@ -609,6 +609,7 @@ def quotes(project, code_name, value, by_attribute) -> None:
 @click.option(
     "--themes", "themes_mode", is_flag=True, help="New-theme candidates: topics no code covers."
 )
+@click.option("--refine", "refine_mode", is_flag=True, help="Codes to merge or split.")
 @click.option("--seed", default=0, show_default=True, help="Random seed of the topic model.")
 @click.option("--interview", help="Only this interview.")
 @click.option(
@@ -662,9 +663,10 @@ def suggest(
                 writer.writerow(["split", s["code"], s["silhouette"]])
         return
     if themes_mode:
-        from qda.suggest.themes import theme_candidates
+        from qda.suggest.runs import run_themes
 
-        run = theme_candidates(p, load_embedder(model), seed=seed)
+        recorded = run_themes(p, load_embedder(model), seed=seed, by=current_user())
+        run = recorded
         people = {x.id: x for x in p.participants}
 
         def quote(segment_id: int) -> str:
@@ -681,12 +683,14 @@ def suggest(
                 "groups": "; ".join(f"{g}: {n}" for g, n in c.groups.items()),
                 "quotes": [quote(i) for i in c.quotes],
             }
-            for c in run.candidates
+            for c in run.candidates()
         ]
         if fmt == "json":
             click.echo(
                 json.dumps(
-                    {"parameters": run.parameters, "themes": rows}, ensure_ascii=False, indent=2
+                    {"run": run.id, "parameters": run.parameters, "themes": rows},
+                    ensure_ascii=False,
+                    indent=2,
                 )
             )
         else:

@@ -197,6 +197,23 @@ embedding_cache_t = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, normalised
 )
 
+# v4: suggestion runs (topic models, refine hints): what was run, with which model,
+# versions, parameters and seed, its progress, and its result
+suggestion_runs_t = sa.Table(
+    "suggestion_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("phase", sa.String, nullable=False, server_default=""),
+    sa.Column("parameters", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("result", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_by", sa.String, nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+)
+
 sa.Index("ix_segments_interview", segments_t.c.interview_id, segments_t.c.idx)
 sa.Index("ix_codings_segment", codings_t.c.segment_id)
 sa.Index("ix_codings_code", codings_t.c.code_id)
@@ -220,11 +237,20 @@ def _migrate_3_embeddings(conn: Connection) -> None:
     embedding_cache_t.create(conn)
 
 
+def _migrate_4_suggestion_runs(conn: Connection) -> None:
+    """0.4: recorded suggestion runs."""
+    suggestion_runs_t.create(conn)
+
+
 # Ordered upgrades: MIGRATIONS[i] brings schema version i + 1 to i + 2 (version 1 is the
 # first release). A new project is created at the latest version directly from the
 # table definitions above. Never edit a released migration; append a new one, and
 # change the table definitions to match.
-MIGRATIONS: list[Migration] = [_migrate_2_jobs, _migrate_3_embeddings]
+MIGRATIONS: list[Migration] = [
+    _migrate_2_jobs,
+    _migrate_3_embeddings,
+    _migrate_4_suggestion_runs,
+]
 LATEST = len(MIGRATIONS) + 1
 
 

@@ -152,6 +152,11 @@ def test_demo_themes_and_cli(demo_copy):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["parameters"]["seed"] == 0 and data["parameters"]["embedding_model"] == "e5-small"
+    from qda.suggest.runs import runs
+
+    (recorded,) = runs(qda.open_project(demo_copy))
+    assert (recorded.id, recorded.status) == (data["run"], "done")
+    assert [c.size for c in recorded.candidates()] == [t["segments"] for t in data["themes"]]
     assert data["parameters"]["bertopic"] and data["parameters"]["set_aside"] > 0
     assert data["themes"] and all(len(t["quotes"]) <= 3 and t["key_words"] for t in data["themes"])
 
@@ -192,3 +197,28 @@ def test_refine_hints_find_a_code_that_holds_two_topics(project, e5):
         frozenset(x.id for x in s[4:8]),
     }
     assert merges and {merges[0].code_a, merges[0].code_b} == {"Arrears", "Borrowing"}
+
+
+def test_a_background_run_is_recorded_and_a_failure_too(project, e5):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qda.models import Participant, SegmentDraft
+    from qda.suggest.runs import runs, start_themes
+
+    project.save_participant(Participant("P1", "a"))
+    project.add_interview("P1", [SegmentDraft("Too little.", "Ann")])
+    with ThreadPoolExecutor(1) as pool:
+        run_id = start_themes(project, e5, pool, seed=3, by="anna")
+    (run,) = runs(project)
+    assert (run.id, run.status, run.created_by) == (run_id, "failed", "anna")
+    assert "topics need at least 3" in run.error and run.parameters["seed"] == 3
+
+
+def test_cli_refine(demo_copy):
+    result = CliRunner().invoke(main, ["suggest", str(demo_copy), "--refine", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"merge", "split"}
+    assert all(len(m["codes"]) == 2 and m["closeness"] >= 0.97 for m in data["merge"])
+    result = CliRunner().invoke(main, ["suggest", str(demo_copy), "--codes", "--refine"])
+    assert result.exit_code == 2 and "--codes, --themes or --refine" in result.output

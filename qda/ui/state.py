@@ -7,6 +7,7 @@ database, shared by all sessions; it holds no state of its own besides its engin
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import streamlit as st
@@ -87,3 +88,10 @@ def embedder(name: str):
     from qda.suggest.embed import load_embedder
 
     return load_embedder(name)
+
+
+@st.cache_resource
+def background() -> ThreadPoolExecutor:
+    """One thread for suggestion runs, shared by all sessions: the work goes on when the
+    page is left or reloaded."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="qda-suggest")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from qda.models import Decision
 from qda.suggest.codefit import suggest_codes
-from qda.ui.state import current_project, embedder, flash, show_flash, user
+from qda.ui.state import background, current_project, embedder, flash, show_flash, user
 
 project = current_project()
 st.title("Suggestions")
@@ -76,19 +76,34 @@ st.caption(
     "Topics among the participant segments that no code fits yet (BERTopic over the same "
     "embeddings). The first run takes about half a minute; later ones a few seconds."
 )
-if st.button("Find topics no code covers", key="sg_themes"):
-    from qda.errors import QdaError
-    from qda.suggest.themes import theme_candidates
 
-    try:
-        with st.spinner("Clustering the segments no code fits…"):
-            st.session_state["sg_theme_run"] = theme_candidates(project, embedder(model), seed=0)
-    except QdaError as e:
-        st.error(str(e))
-run = st.session_state.get("sg_theme_run")
-if run is not None:
-    st.caption("Run: " + ", ".join(f"{k} {v}" for k, v in run.parameters.items()))
-    for candidate in run.candidates:
+
+def theme_runs() -> None:
+    from qda.suggest.runs import runs
+
+    recorded = runs(project)
+    latest = recorded[0] if recorded else None
+    busy = latest is not None and latest.status in ("queued", "running")
+    if st.button("Find topics no code covers", key="sg_themes", disabled=busy):
+        from qda.suggest.runs import start_themes
+
+        start_themes(project, embedder(model), background(), seed=0, by=user())
+        st.rerun()
+    if busy:
+        st.info(
+            f"Topic model {latest.status}: {latest.phase or 'waiting'}… (you can use other pages)"
+        )
+        return
+    done = next((r for r in recorded if r.status == "done"), None)
+    if latest is not None and latest.status == "failed":
+        st.error(f"The last run failed: {latest.error}")
+    if done is None:
+        return
+    st.caption(
+        f"Run {done.id} by {done.created_by}, {done.finished_at:%Y-%m-%d %H:%M}: "
+        + ", ".join(f"{k} {v}" for k, v in done.parameters.items())
+    )
+    for candidate in done.candidates():
         with st.container(border=True):
             st.markdown(
                 f"**{candidate.suggested_name}** · {candidate.size} segments · "
@@ -100,14 +115,23 @@ if run is not None:
             name = st.text_input(
                 "Name of the new code",
                 candidate.suggested_name,
-                key=f"sg_theme_name_{candidate.topic}",
+                key=f"sg_theme_name_{done.id}_{candidate.topic}",
             )
-            if st.button("Create code from this topic", key=f"sg_theme_create_{candidate.topic}"):
+            if st.button(
+                "Create code from this topic", key=f"sg_theme_create_{done.id}_{candidate.topic}"
+            ):
                 from qda.suggest.themes import code_from_theme
 
                 code = code_from_theme(project, candidate, name=name, by=user())
                 st.session_state["sg_review"] = (code.id, candidate.segment_ids)
                 flash(f"Created the code {code.name}; review its segments below.")
+
+
+from qda.suggest.runs import runs as _runs  # noqa: E402
+
+_latest = _runs(project)[:1]
+_busy = bool(_latest) and _latest[0].status in ("queued", "running")
+st.fragment(theme_runs, run_every=2.0 if _busy else None)()
 review = st.session_state.get("sg_review")
 if review is not None:
     code_id, segment_ids = review

@@ -1,0 +1,132 @@
+"""Suggestion runs in the background, recorded in the project.
+
+A topic-model run takes from seconds to a minute (the first UMAP run compiles). The
+app starts it on a thread of its own and the page only reads the run's row: status,
+phase, parameters (model, versions, seed) and, when done, the result. So the work goes
+on while the researcher uses other pages, a reload shows where it is, and every
+result stays with the settings that produced it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+
+from qda.schema import suggestion_runs_t
+from qda.store import Project
+from qda.suggest.themes import ThemeCandidate
+
+
+@dataclass(frozen=True)
+class SuggestionRun:
+    id: int
+    kind: str
+    status: str  # queued, running, done, failed
+    phase: str
+    parameters: dict
+    result: dict
+    error: str
+    created_by: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    def candidates(self) -> list[ThemeCandidate]:
+        return [
+            ThemeCandidate(
+                topic=c["topic"],
+                size=c["size"],
+                key_words=tuple(c["key_words"]),
+                quotes=tuple(c["quotes"]),
+                groups=dict(c["groups"]),
+                segment_ids=tuple(c["segment_ids"]),
+            )
+            for c in self.result.get("candidates", [])
+        ]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _update(project: Project, run_id: int, **values) -> None:
+    for key in ("parameters", "result"):
+        if key in values:
+            values[key] = json.dumps(values[key], ensure_ascii=False)
+    with project.transaction() as conn:
+        conn.execute(
+            sa.update(suggestion_runs_t).where(suggestion_runs_t.c.id == run_id).values(**values)
+        )
+
+
+def runs(project: Project, kind: str = "themes") -> list[SuggestionRun]:
+    """Recorded runs of a kind, newest first."""
+    with project.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(suggestion_runs_t)
+            .where(suggestion_runs_t.c.kind == kind)
+            .order_by(suggestion_runs_t.c.id.desc())
+        ).all()
+    return [
+        SuggestionRun(
+            r.id, r.kind, r.status, r.phase, json.loads(r.parameters), json.loads(r.result),
+            r.error, r.created_by, r.created_at, r.finished_at,
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def run_themes(
+    project: Project, embedder, *, seed: int = 0, by: str, run_id: int | None = None
+) -> SuggestionRun:
+    """Run the topic model now, recording the run (and its failure, if it fails)."""
+    from qda.suggest.themes import theme_candidates
+
+    if run_id is None:
+        run_id = queue_themes(project, embedder.name, seed=seed, by=by)
+    _update(project, run_id, status="running", phase="embedding and clustering")
+    try:
+        found = theme_candidates(project, embedder, seed=seed)
+    except Exception as e:  # recorded for the page; the run is marked failed
+        _update(project, run_id, status="failed", error=str(e), finished_at=_now(), phase="")
+        raise
+    _update(
+        project,
+        run_id,
+        status="done",
+        phase="",
+        parameters=found.parameters,
+        result={"candidates": [asdict(c) for c in found.candidates]},
+        finished_at=_now(),
+    )
+    return next(r for r in runs(project) if r.id == run_id)
+
+
+def queue_themes(project: Project, model: str, *, seed: int, by: str) -> int:
+    with project.transaction() as conn:
+        result = conn.execute(
+            sa.insert(suggestion_runs_t).values(
+                kind="themes",
+                status="queued",
+                parameters=json.dumps({"embedding_model": model, "seed": seed}),
+                created_by=by,
+                created_at=_now(),
+            )
+        )
+        return result.inserted_primary_key[0]
+
+
+def start_themes(project: Project, embedder, executor: Executor, *, seed: int = 0, by: str) -> int:
+    """Queue a topic-model run and start it on `executor`; returns the run id."""
+    run_id = queue_themes(project, embedder.name, seed=seed, by=by)
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # a failure is recorded in the run's row
+            run_themes(project, embedder, seed=seed, by=by, run_id=run_id)
+
+    executor.submit(work)
+    return run_id
