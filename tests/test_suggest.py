@@ -222,3 +222,12 @@ def test_cli_refine(demo_copy):
     assert all(len(m["codes"]) == 2 and m["closeness"] >= 0.97 for m in data["merge"])
     result = CliRunner().invoke(main, ["suggest", str(demo_copy), "--codes", "--refine"])
     assert result.exit_code == 2 and "--codes, --themes or --refine" in result.output
+
+
+def test_a_run_left_by_a_stopped_app_is_marked_failed(project):
+    from qda.suggest.runs import mark_abandoned, queue_themes, runs
+
+    queue_themes(project, "e5-small", seed=0, by="anna")  # queued, but no thread took it
+    assert mark_abandoned(project) == 1
+    (run,) = runs(project)
+    assert run.status == "failed" and "the app stopped" in run.error

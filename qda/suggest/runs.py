@@ -63,6 +63,27 @@ def _update(project: Project, run_id: int, **values) -> None:
         )
 
 
+def mark_abandoned(project: Project) -> int:
+    """Runs left queued or running by an app that stopped are marked failed (no thread
+    of this process works on them). Returns how many."""
+    stale = [
+        r.id
+        for r in runs(project)
+        if r.status in ("queued", "running")
+        and (str(project.engine.url), r.id) not in _STARTED_HERE
+    ]
+    for run_id in stale:
+        _update(
+            project,
+            run_id,
+            status="failed",
+            phase="",
+            error="the app stopped while this run was going; start it again",
+            finished_at=_now(),
+        )
+    return len(stale)
+
+
 def runs(project: Project, kind: str = "themes") -> list[SuggestionRun]:
     """Recorded runs of a kind, newest first."""
     with project.engine.connect() as conn:
@@ -120,9 +141,13 @@ def queue_themes(project: Project, model: str, *, seed: int, by: str) -> int:
         return result.inserted_primary_key[0]
 
 
+_STARTED_HERE: set[tuple[str, int]] = set()  # (database, run id) started by this process
+
+
 def start_themes(project: Project, embedder, executor: Executor, *, seed: int = 0, by: str) -> int:
     """Queue a topic-model run and start it on `executor`; returns the run id."""
     run_id = queue_themes(project, embedder.name, seed=seed, by=by)
+    _STARTED_HERE.add((str(project.engine.url), run_id))
 
     def work() -> None:
         with contextlib.suppress(Exception):  # a failure is recorded in the run's row

@@ -6,6 +6,7 @@ import streamlit as st
 
 from qda.models import Decision
 from qda.suggest.codefit import suggest_codes
+from qda.suggest.runs import mark_abandoned, runs
 from qda.ui.state import background, current_project, embedder, flash, show_flash, user
 
 project = current_project()
@@ -48,7 +49,8 @@ by_segment: dict[int, list] = {}
 for s in found:
     by_segment.setdefault(s.segment_id, []).append(s)
 if found:
-    st.caption(f"model {model} · {len(by_segment)} segments not yet coded")
+    n = len(by_segment)
+    st.caption(f"model {model} · {n} segment{'s' if n != 1 else ''} not yet coded")
 for segment_id, options in list(by_segment.items())[:15]:
     segment = project.segment(segment_id)
     with st.container(border=True):
@@ -79,8 +81,6 @@ st.caption(
 
 
 def theme_runs() -> None:
-    from qda.suggest.runs import runs
-
     recorded = runs(project)
     latest = recorded[0] if recorded else None
     busy = latest is not None and latest.status in ("queued", "running")
@@ -127,9 +127,8 @@ def theme_runs() -> None:
                 flash(f"Created the code {code.name}; review its segments below.")
 
 
-from qda.suggest.runs import runs as _runs  # noqa: E402
-
-_latest = _runs(project)[:1]
+mark_abandoned(project)
+_latest = runs(project)[:1]
 _busy = bool(_latest) and _latest[0].status in ("queued", "running")
 st.fragment(theme_runs, run_every=2.0 if _busy else None)()
 review = st.session_state.get("sg_review")
