@@ -195,29 +195,3 @@ def speaker_at(centres: np.ndarray, labels: np.ndarray, start: float, end: float
     if len(inside) == 0:
         inside = labels[[int(np.argmin(np.abs(centres - (start + end) / 2)))]]
     return Counter(inside.tolist()).most_common(1)[0][0]
-
-
-def by_voice(
-    samples: np.ndarray,
-    spans: Sequence[tuple[float, float]],
-    speakers: int = 2,
-    encoder: VoiceEncoder | None = None,
-    seed: int = 0,
-) -> list[str]:
-    """A speaker label per span, from the voice timeline."""
-    if speakers <= 1 or len(spans) < 2:
-        return [speaker_name(0)] * len(spans)
-    centres, labels = voice_timeline(samples, spans, speakers, encoder, seed)
-    return [speaker_name(speaker_at(centres, labels, a, b)) for a, b in spans]
-
-
-def label_speakers(
-    samples: np.ndarray,
-    stereo: np.ndarray | None,
-    spans: Sequence[tuple[float, float]],
-    speakers: int = 2,
-    encoder: VoiceEncoder | None = None,
-) -> tuple[list[str], str]:
-    """A speaker label per span, and the method used. (Recordings with one voice per
-    channel are decoded channel by channel instead; see `separate_channels`.)"""
-    return by_voice(samples, spans, speakers, encoder), "voices"
