@@ -23,7 +23,7 @@ from enum import StrEnum
 
 import pandas as pd
 
-from qda.models import SpeakerRole
+from qda.models import SpeakerRole, clock
 from qda.store import Project
 
 TOTAL = "Total"
@@ -219,18 +219,11 @@ def quotes(
             "participant": [people[p].label for p in hits.participant],
             by: hits.column.tolist(),
             "interview": hits.interview.tolist(),
-            "time": [_clock(t) for t in hits.start],
+            "time": [clock(t) for t in hits.start],
             "turn": (hits["index"] + 1).tolist(),
             "text": [texts[i] for i in hits.segment_id],
         }
     )
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None or pd.isna(seconds):
-        return ""
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def cooccurrence(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from qda.errors import InvalidInput
-from qda.models import Coding, CodingOrigin
+from qda.models import Coding, CodingOrigin, clock
 from qda.store import Project
 
 
@@ -20,14 +20,11 @@ def coded_segments(project: Project, interview_id: str) -> pd.DataFrame:
             applied[c.segment_id].append(label)
     rows = []
     for s in project.segments(interview_id):
-        t = int(s.start) if s.start is not None else None
         rows.append(
             {
                 "segment_id": s.id,
                 "turn": s.index + 1,
-                "time": f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
-                if t is not None
-                else "",
+                "time": clock(s.start),
                 "speaker": s.speaker,
                 "role": str(s.role),
                 "text": s.text,

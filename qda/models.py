@@ -14,6 +14,14 @@ AttributeValue = str | float | dt.date
 """A typed participant attribute value: text, number or date."""
 
 
+def clock(seconds: float | None) -> str:
+    """Seconds as `hh:mm:ss` (the form transcripts and quotes show); "" when unknown."""
+    if seconds is None or seconds != seconds:  # None or NaN
+        return ""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 class AttributeType(StrEnum):
     """The type of a free participant attribute, fixed per project and attribute name."""
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import BinaryIO
 
-from qda.models import Interview
+from qda.models import Interview, clock
 from qda.store import Project
 from qda.transcribe.types import (
     Engine,
@@ -23,24 +23,20 @@ from qda.transcribe.types import (
 )
 
 
-def _clock(seconds: float, sep: str = ".", hours: bool = True) -> str:
+def _cue_time(seconds: float, sep: str = ".") -> str:
+    """`hh:mm:ss.mmm` (WebVTT) or `hh:mm:ss,mmm` (SRT)."""
     ms = round(seconds * 1000)
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
     s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}" if hours else f"{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
-def _stamp(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 def write_txt(t: Transcript, out: BinaryIO) -> None:
     lines = []
     for s in t.segments:
         speaker = f"{s.speaker}: " if s.speaker else ""
-        lines.append(f"[{_stamp(s.start)}] {speaker}{s.text}")
+        lines.append(f"[{clock(s.start)}] {speaker}{s.text}")
     out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 
@@ -48,7 +44,9 @@ def write_srt(t: Transcript, out: BinaryIO) -> None:
     blocks = []
     for n, s in enumerate(t.segments, start=1):
         speaker = f"{s.speaker}: " if s.speaker else ""
-        blocks.append(f"{n}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{speaker}{s.text}\n")
+        blocks.append(
+            f"{n}\n{_cue_time(s.start, ',')} --> {_cue_time(s.end, ',')}\n{speaker}{s.text}\n"
+        )
     out.write("\n".join(blocks).encode("utf-8"))
 
 
@@ -59,7 +57,7 @@ def write_vtt(t: Transcript, out: BinaryIO) -> None:
     blocks = ["WEBVTT\n"]
     for s in t.segments:
         body = f"<v {escape(s.speaker)}>{escape(s.text)}</v>" if s.speaker else escape(s.text)
-        blocks.append(f"{_clock(s.start)} --> {_clock(s.end)}\n{body}\n")
+        blocks.append(f"{_cue_time(s.start)} --> {_cue_time(s.end)}\n{body}\n")
     out.write("\n".join(blocks).encode("utf-8"))
 
 
@@ -103,12 +101,12 @@ def write_docx(t: Transcript, out: BinaryIO) -> None:
     doc.add_heading("Transcript", level=1)
     meta = doc.add_paragraph()
     meta.add_run(
-        f"Language: {t.language or 'unknown'} · Duration: {_stamp(t.duration)} · "
+        f"Language: {t.language or 'unknown'} · Duration: {clock(t.duration)} · "
         f"{t.engine.engine} {t.engine.version}, model {t.engine.model}"
     ).font.size = Pt(9)
     for s in t.segments:
         p = doc.add_paragraph()
-        stamp = p.add_run(f"[{_stamp(s.start)}] ")
+        stamp = p.add_run(f"[{clock(s.start)}] ")
         stamp.font.color.rgb = RGBColor(0x80, 0x80, 0x80)
         if s.speaker:
             p.add_run(f"{s.speaker}: ").bold = True

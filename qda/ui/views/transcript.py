@@ -9,17 +9,10 @@ import streamlit as st
 
 from qda.errors import QdaError
 from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
-from qda.models import SpeakerRole
+from qda.models import SpeakerRole, clock
 from qda.ui.state import current_project, flash, show_flash, user
 
 PLAY_FROM = "play_from"
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def segment_table(segments) -> pd.DataFrame:
