@@ -56,3 +56,11 @@ def code_part(
     return project.apply_code(
         segment_id, code_id, coder=coder, origin=origin, span=(start, start + len(words))
     )
+
+
+def uncoded_speech(project: Project) -> dict[str, int]:
+    """Participant segments nobody has coded yet, per interview (zeros left out)."""
+    segments = project.segment_frame()
+    coded = set(project.coding_frame().segment_id)
+    waiting = segments[(segments.role != "interviewer") & ~segments.segment_id.isin(coded)]
+    return waiting.groupby("interview").size().astype(int).to_dict()

@@ -42,11 +42,9 @@ def groups_table(project: Project) -> pd.DataFrame:
 def interviews_table(project: Project) -> pd.DataFrame:
     """One row per interview: who, group, language, status, turns, coded turns, duration."""
     participants = {p.id: p for p in project.participants}
-    segment_interview = {s.id: s.interview_id for s in project.segments()}
-    segments = Counter(segment_interview.values())
-    coded = Counter()
-    for segment_id in {c.segment_id for c in project.codings()}:
-        coded[segment_interview[segment_id]] += 1
+    frame = project.segment_frame()
+    segments = Counter(frame.interview)
+    coded = Counter(frame[frame.segment_id.isin(set(project.coding_frame().segment_id))].interview)
     rows = []
     for i in project.interviews:
         p = participants[i.participant_id]

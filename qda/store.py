@@ -434,6 +434,14 @@ class Project(TranscriptEdits, JobQueue):
         with self._read() as conn:
             return [_segment(r) for r in conn.execute(query)]
 
+    def segment_counts(self) -> dict[str, int]:
+        """Segments per interview (interviews without segments are left out)."""
+        query = sa.select(segments_t.c.interview_id, sa.func.count()).group_by(
+            segments_t.c.interview_id
+        )
+        with self._read() as conn:
+            return dict(conn.execute(query).all())
+
     def segment_frame(self):
         """All segments as one pandas table, without their text (for analysis of large
         studies: no row objects). `words` counts the words of each segment's text."""

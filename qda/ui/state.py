@@ -95,3 +95,15 @@ def background() -> ThreadPoolExecutor:
     """One thread for suggestion runs, shared by all sessions: the work goes on when the
     page is left or reloaded."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="qda-suggest")
+
+
+def page(title: str) -> Project:
+    """Start a page that needs an open project: its title, the message left by the last
+    action, or a pointer to the Project page (and nothing more) when none is open."""
+    st.title(title)
+    project = current_project()
+    if project is None:
+        st.info("Open or create a project on the Project page first.")
+        st.stop()
+    show_flash()
+    return project

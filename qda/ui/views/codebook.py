@@ -20,7 +20,7 @@ from qda.codebook.operations import (
 )
 from qda.errors import QdaError
 from qda.overview import codebook_table
-from qda.ui.state import current_project, flash, show_flash, user
+from qda.ui.state import flash, page, user
 
 TOP = "(top level)"
 
@@ -176,12 +176,7 @@ def import_file(project) -> None:
         flash(f"{added} codes added, {taken} of {len(decisions)} changes taken from {f.name}.")
 
 
-project = current_project()
-st.title("Codebook")
-if project is None:
-    st.info("Open or create a project on the Project page first.")
-    st.stop()
-show_flash()
+project = page("Codebook")
 table = codebook_table(project)
 info = project.codebook_info
 if table.empty:

@@ -6,17 +6,13 @@ import streamlit as st
 
 from qda.coding import code_part, coded_segments
 from qda.errors import QdaError
-from qda.ui.state import current_project, flash, show_flash, user
+from qda.ui.state import flash, page, user
 
 ALL, UNCODED = "all segments", "not yet coded"
 
-project = current_project()
-st.title("Coding")
-if project is None:
-    st.info("Open or create a project on the Project page first.")
-    st.stop()
-show_flash()
-interviews = [i for i in project.interviews if project.segments(i.id)]
+project = page("Coding")
+counts = project.segment_counts()
+interviews = [i for i in project.interviews if counts.get(i.id)]
 paths = project.code_paths()
 if not interviews or not paths:
     st.info("Coding needs transcripts (Upload or Project page) and a codebook (Codebook page).")

@@ -11,7 +11,7 @@ import streamlit as st
 from qda.analysis import TOTAL, Filters, Measure, cooccurrence, crosstab, quotes
 from qda.export import TABLE_WRITERS, build_report, write_table
 from qda.models import AttributeType
-from qda.ui.state import current_project
+from qda.ui.state import page
 
 MEASURES = {
     Measure.PARTICIPANTS: "participants mentioning (n and %)",
@@ -72,11 +72,7 @@ def heat(table):
     )
 
 
-project = current_project()
-st.title("Cross-tab & export")
-if project is None:
-    st.info("Open or create a project on the Project page first.")
-    st.stop()
+project = page("Cross-tab & export")
 if not project.codings():
     st.info("Nothing is coded yet: code interviews first (or import codings on the Project page).")
     st.stop()

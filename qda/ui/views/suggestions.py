@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qda.coding import uncoded_speech
 from qda.models import Decision
 from qda.suggest.codefit import suggest_codes
 from qda.suggest.runs import mark_abandoned, runs
-from qda.ui.state import background, current_project, embedder, flash, show_flash, user
+from qda.ui.state import background, embedder, flash, page, user
 
-project = current_project()
-st.title("Suggestions")
-if project is None:
-    st.info("Open or create a project on the Project page first.")
-    st.stop()
-show_flash()
-if not project.codes or not project.segments():
+project = page("Suggestions")
+if not project.codes or not project.segment_counts():
     st.info("Suggestions need transcripts and a codebook.")
     st.stop()
 st.write(
@@ -23,13 +19,10 @@ st.write(
     "the segment is to the code's definition and to what is already coded with it. "
     "Nothing is coded until you accept; a rejected suggestion is not shown again."
 )
-interviews = [i.id for i in project.interviews if project.segments(i.id)]
-coded_ids = {c.segment_id for c in project.codings()}
-waiting = [
-    i
-    for i in interviews
-    if any(s.id not in coded_ids and s.role != "interviewer" for s in project.segments(i))
-]
+counts = project.segment_counts()
+interviews = [i.id for i in project.interviews if counts.get(i.id)]
+uncoded = uncoded_speech(project)
+waiting = [i for i in interviews if uncoded.get(i)]
 st.session_state.setdefault("sg_interview", (waiting or interviews)[0])
 c1, c2 = st.columns(2)
 interview_id = c1.selectbox("Interview", interviews, key="sg_interview")

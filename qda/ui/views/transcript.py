@@ -10,7 +10,7 @@ import streamlit as st
 from qda.errors import QdaError
 from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
 from qda.models import SpeakerRole, clock
-from qda.ui.state import current_project, flash, show_flash, user
+from qda.ui.state import flash, page, user
 
 PLAY_FROM = "play_from"
 
@@ -115,13 +115,9 @@ def merge_split(project, segments) -> None:
                         st.error(str(e))
 
 
-project = current_project()
-st.title("Transcripts")
-if project is None:
-    st.info("Open or create a project on the Project page first.")
-    st.stop()
-show_flash()
-interviews = [i for i in project.interviews if project.segments(i.id) or i.status == "transcribing"]
+project = page("Transcripts")
+counts = project.segment_counts()
+interviews = [i for i in project.interviews if counts.get(i.id) or i.status == "transcribing"]
 if not interviews:
     st.info("No transcripts yet: upload recordings on the Upload page, or import transcripts.")
     st.stop()

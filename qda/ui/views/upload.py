@@ -11,7 +11,7 @@ from qda.ingest.participants import save_edited_participants
 from qda.jobs import TranscriptionRequest, add_recording, ensure_worker, queue_transcription
 from qda.models import JobStatus
 from qda.transcribe.weights import BUNDLED_MODELS
-from qda.ui.state import current_project, flash, show_flash, user
+from qda.ui.state import flash, page, user
 
 NEW = "➕ new participant"
 LANGUAGES = {"auto": "detect", "en": "English", "da": "Danish", "fr": "French", "de": "German",
@@ -162,12 +162,7 @@ def job_list(project) -> None:
                 st.error(str(e))
 
 
-project = current_project()
-st.title("Upload recordings")
-if project is None:
-    st.info("Open or create a project on the Project page first.")
-    st.stop()
-show_flash()
+project = page("Upload recordings")
 st.write(
     "Drop the interview recordings here (wav, mp3, m4a, ogg/opus, flac, webm, or video "
     "such as mp4 and mov). Each becomes an interview of a participant and is transcribed "
