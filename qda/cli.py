@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
@@ -28,6 +29,24 @@ def _errors_as_messages(command: Callable) -> Callable:
             sys.exit(1)
 
     return wrapper
+
+
+TEXT_FORMATS = {"json", "txt", "srt", "vtt", "csv", "md", "yaml", "qdc"}
+
+
+def _emit(write: Callable[[BinaryIO], None], fmt: str, output: Path | None) -> None:
+    """Write a file, or (text formats only) standard output when there is no -o."""
+    if output is None:
+        if fmt not in TEXT_FORMATS:
+            raise click.UsageError(f"{fmt.upper()} needs -o FILE")
+        buffer = io.BytesIO()
+        write(buffer)
+        click.echo(buffer.getvalue().decode("utf-8"), nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("wb") as f:
+        write(f)
+    click.echo(f"wrote {output}", err=True)
 
 
 PROJECT = click.argument("project", type=click.Path(path_type=Path))
@@ -222,10 +241,7 @@ def codebook_convert(source: Path, target: Path) -> None:
         book = read_codebook(f, source.name)
     for line in book.report.lines()[1:]:
         click.echo(line, err=True)
-    buffer = io.BytesIO()
-    write_codebook(book, buffer, target.name)
-    target.write_bytes(buffer.getvalue())
-    click.echo(f"wrote {target} ({len(book.walk())} codes)")
+    _emit(lambda out: write_codebook(book, out, target.name), "", target)
 
 
 @codebook.command("validate")
@@ -269,11 +285,8 @@ def codebook_export(project: Path, target: Path) -> None:
     from qda.codebook.operations import codebook_of
     from qda.store import open_project
 
-    buffer = io.BytesIO()
     book = codebook_of(open_project(project))
-    write_codebook(book, buffer, target.name)
-    target.write_bytes(buffer.getvalue())
-    click.echo(f"wrote {target} ({len(book.walk())} codes)")
+    _emit(lambda out: write_codebook(book, out, target.name), "", target)
 
 
 @codebook.command("merge")
@@ -397,6 +410,8 @@ def transcribe(
 
     if output is not None and len(audio) > 1 and output.suffix:
         raise click.UsageError("with several recordings, -o must be a folder")
+    if output is None and fmt not in TEXT_FORMATS:  # say so before transcribing, not after
+        raise click.UsageError(f"{fmt.upper()} needs -o FILE")
     transcriber = load_transcriber(engine, model)
     for path in audio:
         recording = load_audio(path)
@@ -408,19 +423,10 @@ def transcribe(
             speakers=speakers,
             on_segment=lambda s: click.echo(f"  [{s.end:7.1f} s] {s.text}", err=True),
         )
-        if output is None:
-            buffer = io.BytesIO()
-            write_transcript(result, fmt, buffer)
-            if fmt == "docx":
-                raise click.UsageError("DOCX needs -o FILE")
-            click.echo(buffer.getvalue().decode("utf-8"))
-            continue
-        folder = len(audio) > 1 or output.is_dir() or not output.suffix
-        target = output / f"{path.stem}.{fmt}" if folder else output
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("wb") as f:
-            write_transcript(result, fmt, f)
-        click.echo(f"wrote {target}", err=True)
+        target = output
+        if output is not None and (len(audio) > 1 or output.is_dir() or not output.suffix):
+            target = output / f"{path.stem}.{fmt}"
+        _emit(lambda out, r=result: write_transcript(r, fmt, out), fmt, target)
 
 
 def _transcribe_into_project(project_path, audio, request, participant, wait, by) -> None:
@@ -498,16 +504,7 @@ def export_transcript(project: Path, interview: str, fmt: str, output: Path | No
 
     p = open_project(project)
     transcript = transcript_of_interview(p, p.interview(interview))
-    if output is None:
-        if fmt == "docx":
-            raise click.UsageError("DOCX needs -o FILE")
-        buffer = io.BytesIO()
-        write_transcript(transcript, fmt, buffer)
-        click.echo(buffer.getvalue().decode("utf-8"))
-    else:
-        with output.open("wb") as f:
-            write_transcript(transcript, fmt, f)
-        click.echo(f"wrote {output}")
+    _emit(lambda out: write_transcript(transcript, fmt, out), fmt, output)
 
 
 @main.command()
@@ -559,16 +556,7 @@ def crosstab(project, by_attribute, measure, fmt, output, all_speech, languages,
     filters = Filters(participant_speech_only=not all_speech, languages=languages, coders=coders)
     table = make_crosstab(p, by=by_attribute, measure=measure, filters=filters)
     report = build_report(p, table)
-    if output is None:
-        if fmt not in ("csv", "md"):
-            raise click.UsageError(f"{fmt.upper()} needs -o FILE")
-        buffer = io.BytesIO()
-        write_table(report, fmt, buffer)
-        click.echo(buffer.getvalue().decode("utf-8"), nl=False)
-        return
-    with output.open("wb") as f:
-        write_table(report, fmt, f)
-    click.echo(f"wrote {output}", err=True)
+    _emit(lambda out: write_table(report, fmt, out), fmt, output)
 
 
 @main.command()
