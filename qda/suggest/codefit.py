@@ -46,33 +46,46 @@ def describe_code(path: str, definition: str, include: str, examples: tuple[str,
     return ". ".join(p.strip().rstrip(".") for p in parts if p.strip())
 
 
-def prototypes(project: Project, embedder: Embedder) -> tuple[list[Code], np.ndarray]:
-    """The leaf codes and their prototype vectors (rows, normalised)."""
+@dataclass(frozen=True)
+class CodeSpace:
+    """The leaf codes as vectors, with the coded segments they were made from."""
+
+    leaves: list[Code]
+    paths: dict[str, str]  # code id -> path
+    matrix: np.ndarray  # one normalised prototype per leaf code
+    members: dict[str, list[int]]  # code id -> rows of `examples` coded with it
+    example_ids: list[int]  # segment ids of the coded segments
+    examples: np.ndarray  # their vectors
+
+
+def code_space(project: Project, embedder: Embedder) -> CodeSpace:
+    """Prototypes of the leaf codes: description + mean coded example, equally weighted."""
     codes = project.codes
     paths = {v.id: k for k, v in project.code_paths().items()}
     parents = {c.parent_id for c in codes}
     leaves = [c for c in codes if c.id not in parents]
-    if not leaves:
-        return [], np.zeros((0, 0), np.float32)
-    segments = {s.id: s.text for s in project.segments()}
     coded: dict[str, list[int]] = {}
     for coding in project.codings():
-        coded.setdefault(coding.code_id, []).append(coding.segment_id)
+        if coding.segment_id not in coded.setdefault(coding.code_id, []):
+            coded[coding.code_id].append(coding.segment_id)
+    example_ids = sorted({i for c in leaves for i in coded.get(c.id, [])})
+    texts = project.segment_texts(example_ids)
+    examples = cached_embeddings(project, embedder, [texts[i] for i in example_ids])
+    row_of = {segment_id: n for n, segment_id in enumerate(example_ids)}
+    members = {c.id: [row_of[i] for i in coded.get(c.id, [])] for c in leaves}
+    if not leaves:
+        return CodeSpace([], paths, np.zeros((0, 0), np.float32), {}, [], examples)
     descriptions = embedder.embed(
         [describe_code(paths[c.id], c.definition, c.include, c.examples) for c in leaves],
         query=True,
     )
-    example_ids = sorted({i for c in leaves for i in coded.get(c.id, [])})
-    vectors = cached_embeddings(project, embedder, [segments[i] for i in example_ids])
-    row_of = {segment_id: n for n, segment_id in enumerate(example_ids)}
     rows = []
     for c, description in zip(leaves, descriptions, strict=True):
-        members = [row_of[i] for i in coded.get(c.id, [])]
         vector = description * DESCRIPTION_WEIGHT
-        if members:
-            vector = vector + vectors[members].mean(axis=0)
+        if members[c.id]:
+            vector = vector + examples[members[c.id]].mean(axis=0)
         rows.append(vector / max(np.linalg.norm(vector), 1e-12))
-    return leaves, np.stack(rows)
+    return CodeSpace(leaves, paths, np.stack(rows), members, example_ids, examples)
 
 
 def suggest_codes(
@@ -84,48 +97,44 @@ def suggest_codes(
     reasons: int = 2,
 ) -> list[CodeSuggestion]:
     """The `top` codes for every participant segment not yet coded (leaf codes only)."""
-    codes = project.codes
-    paths = {v.id: k for k, v in project.code_paths().items()}
-    parents = {c.parent_id for c in codes}
-    leaves = [c for c in codes if c.id not in parents]
-    if not leaves:
+    coded_segments = {c.segment_id for c in project.codings()}
+    targets = [
+        s
+        for s in project.segments(interview_id)
+        if s.role is not SpeakerRole.INTERVIEWER and s.id not in coded_segments
+    ]
+    if not targets or not project.codes:
         return []
-    segments = [s for s in project.segments(interview_id) if s.role is not SpeakerRole.INTERVIEWER]
-    all_segments = {s.id: s for s in project.segments()}
-    coded: dict[str, list[int]] = {}
-    coded_segments: set[int] = set()
-    for coding in project.codings():
-        coded.setdefault(coding.code_id, []).append(coding.segment_id)
-        coded_segments.add(coding.segment_id)
-    targets = [s for s in segments if s.id not in coded_segments]
-    if not targets:
+    space = code_space(project, embedder)
+    if not space.leaves:
         return []
     rejected = {
         (d.segment_id, d.code_id)
         for d in project.suggestion_decisions()
         if d.decision is Decision.REJECTED
     }
-    leaves, prototype_matrix = prototypes(project, embedder)
-    example_ids = sorted({i for c in leaves for i in coded.get(c.id, [])})
-    example_vectors = cached_embeddings(
-        project, embedder, [all_segments[i].text for i in example_ids]
-    )
-    row_of = {segment_id: n for n, segment_id in enumerate(example_ids)}
+    example_texts = project.segment_texts(space.example_ids)
+    frame = project.segment_frame()
+    owner = dict(zip(frame.segment_id, frame.interview, strict=True))
     target_vectors = cached_embeddings(project, embedder, [s.text for s in targets])
-    scores = target_vectors @ prototype_matrix.T
+    scores = target_vectors @ space.matrix.T
     out: list[CodeSuggestion] = []
     for position, (s, row) in enumerate(zip(targets, scores, strict=True)):
-        order = [j for j in np.argsort(-row) if (s.id, leaves[j].id) not in rejected][:top]
+        order = [j for j in np.argsort(-row) if (s.id, space.leaves[j].id) not in rejected][:top]
         for j in order:
-            code = leaves[j]
-            members = [row_of[i] for i in coded.get(code.id, [])]
+            code = space.leaves[j]
+            members = space.members[code.id]
             near: list[Reason] = []
             if members:
-                sims = example_vectors[members] @ target_vectors[position]
+                sims = space.examples[members] @ target_vectors[position]
                 for k in np.argsort(-sims)[:reasons]:
-                    example = all_segments[example_ids[members[k]]]
+                    segment_id = space.example_ids[members[k]]
                     near.append(
-                        Reason(example.id, example.interview_id, example.text, float(sims[k]))
+                        Reason(
+                            segment_id, owner[segment_id], example_texts[segment_id], float(sims[k])
+                        )
                     )
-            out.append(CodeSuggestion(s.id, code.id, paths[code.id], float(row[j]), tuple(near)))
+            out.append(
+                CodeSuggestion(s.id, code.id, space.paths[code.id], float(row[j]), tuple(near))
+            )
     return out

@@ -26,7 +26,7 @@ import numpy as np
 from qda.errors import QdaError
 from qda.models import Code, SpeakerRole
 from qda.store import Project
-from qda.suggest.codefit import prototypes
+from qda.suggest.codefit import code_space
 from qda.suggest.embed import Embedder, cached_embeddings
 from qda.suggest.stopwords import STOP_WORDS
 
@@ -73,18 +73,14 @@ def theme_candidates(
     candidates = [s for s in segments if s.id not in coded]
     vectors = cached_embeddings(project, embedder, [s.text for s in candidates])
     set_aside = 0
-    leaves, matrix = prototypes(project, embedder)
-    if leaves:
-        coded_ids = sorted(coded)
-        texts = {s.id: s.text for s in segments}
-        coded_segments = [i for i in coded_ids if i in texts]
-        if coded_segments:
-            coded_vectors = cached_embeddings(project, embedder, [texts[i] for i in coded_segments])
-            threshold = float(np.median((coded_vectors @ matrix.T).max(axis=1)))
-            fits = (vectors @ matrix.T).max(axis=1) >= threshold
-            set_aside = int(fits.sum())
-            candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
-            vectors = vectors[~fits]
+    space = code_space(project, embedder)
+    if space.leaves and len(space.example_ids) and len(candidates):
+        # a segment fits a code when it is as close to it as that code's codings usually are
+        threshold = float(np.median((space.examples @ space.matrix.T).max(axis=1)))
+        fits = (vectors @ space.matrix.T).max(axis=1) >= threshold
+        set_aside = int(fits.sum())
+        candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
+        vectors = vectors[~fits]
     n = len(candidates)
     if n < MIN_SEGMENTS:
         raise QdaError(
