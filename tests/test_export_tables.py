@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from qda.analysis import Measure, crosstab
+from qda.cells import safe_cell
 from qda.cli import main
 from qda.export import TABLE_WRITERS, build_report, write_table
-from qda.export.tables import safe_cell
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import io
 import re
 from typing import BinaryIO
 
+from qda.cells import safe_cell, unsafe_cell
 from qda.codebook import Codebook, CodeNode, ImportReport
 from qda.errors import InvalidInput, InvalidInputs
 from qda.ingest.participants import decode_text
@@ -18,12 +19,6 @@ from qda.ingest.participants import decode_text
 COLUMNS = ("path", "id", "colour", "definition", "include", "exclude", "examples")
 EXAMPLE_SEPARATOR = " | "
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_FORMULA = ("=", "+", "-", "@")
-
-
-def _safe(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    return "'" + value if value.startswith(_FORMULA) else value
 
 
 def write_codebook_csv(codebook: Codebook, out: BinaryIO) -> None:
@@ -33,20 +28,16 @@ def write_codebook_csv(codebook: Codebook, out: BinaryIO) -> None:
     for path, node in codebook.walk():
         writer.writerow(
             [
-                _safe(path),
+                safe_cell(path),
                 node.id,
                 node.colour,
-                _safe(node.definition),
-                _safe(node.include),
-                _safe(node.exclude),
-                _safe(EXAMPLE_SEPARATOR.join(node.examples)),
+                safe_cell(node.definition),
+                safe_cell(node.include),
+                safe_cell(node.exclude),
+                safe_cell(EXAMPLE_SEPARATOR.join(node.examples)),
             ]
         )
     out.write(buffer.getvalue().encode("utf-8"))
-
-
-def _unsafe(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:2] in _FORMULA else value
 
 
 def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codebook:
@@ -73,7 +64,7 @@ def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codeboo
     rows: dict[str, dict[str, object]] = {}
     order: list[str] = []
     for line, raw in enumerate(reader, start=2):
-        row = {k.strip(): _unsafe((v or "").strip()) for k, v in raw.items() if k}
+        row = {k.strip(): unsafe_cell((v or "").strip()) for k, v in raw.items() if k}
         if not any(row.values()):
             continue
         path = "/".join(part.strip() for part in row.get("path", "").split("/"))

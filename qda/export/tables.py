@@ -15,9 +15,8 @@ from typing import BinaryIO
 import pandas as pd
 
 from qda.analysis import TOTAL, Crosstab, quotes, scope
+from qda.cells import safe_cell
 from qda.store import Project
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,6 @@ def build_report(project: Project, table: Crosstab, *, per_cell: int = 2) -> Rep
             rows, columns=["code", "value", "participant", "interview", "time", "turn", "text"]
         ),
     )
-
-
-def safe_cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
 
 
 def _combined(table: Crosstab) -> pd.DataFrame:
