@@ -37,6 +37,7 @@ from qda.models import (
     SegmentDraft,
     SpeakerRole,
 )
+from qda.schema import _now
 from qda.store import Project, open_project
 
 TRANSCRIBE = "transcribe"
@@ -187,11 +188,9 @@ def _is_abandoned(job: Job) -> bool:
 
 
 def _stale(job: Job) -> bool:
-    import datetime as dt
-
     if job.heartbeat_at is None:
         return True
-    age = dt.datetime.now(dt.UTC).replace(tzinfo=None) - job.heartbeat_at
+    age = _now() - job.heartbeat_at
     return age.total_seconds() > STALE_AFTER_S
 
 

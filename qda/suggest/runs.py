@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
-from qda.schema import suggestion_runs_t
+from qda.schema import _now, suggestion_runs_t
 from qda.store import Project
 from qda.suggest.themes import ThemeCandidate
 
@@ -47,10 +47,6 @@ class SuggestionRun:
             )
             for c in self.result.get("candidates", [])
         ]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _update(project: Project, run_id: int, **values) -> None:
