@@ -599,9 +599,19 @@ def quotes(project, code_name, value, by_attribute) -> None:
 )
 @click.option("--refine", "refine_mode", is_flag=True, help="Codes to merge or split.")
 @click.option("--seed", default=0, show_default=True, help="Random seed of the topic model.")
+@click.option(
+    "--topics",
+    type=click.IntRange(min=2),
+    help="With --themes: this many topics instead of the number the clustering finds.",
+)
 @click.option("--interview", help="Only this interview.")
 @click.option(
-    "--model", default="e5-small", show_default=True, help="Embedding model: e5-small or minilm."
+    "--model",
+    type=click.Choice(["e5-small", "minilm", "minilm-static"]),
+    default="e5-small",
+    show_default=True,
+    help="Embedding model: e5-small (English, Danish, French), minilm (English), "
+    "minilm-static (English, fastest).",
 )
 @click.option("--top", default=3, show_default=True)
 @click.option(
@@ -609,7 +619,7 @@ def quotes(project, code_name, value, by_attribute) -> None:
 )
 @_errors_as_messages
 def suggest(
-    project, codes_mode, themes_mode, refine_mode, seed, interview, model, top, fmt
+    project, codes_mode, themes_mode, refine_mode, seed, topics, interview, model, top, fmt
 ) -> None:
     """Suggestions: codes that fit uncoded segments (--codes), new themes (--themes), or
     codes to merge or split (--refine)."""
@@ -653,7 +663,7 @@ def suggest(
     if themes_mode:
         from qda.suggest.runs import run_themes
 
-        recorded = run_themes(p, load_embedder(model), seed=seed, by=current_user())
+        recorded = run_themes(p, load_embedder(model), seed=seed, topics=topics, by=current_user())
         run = recorded
         people = {x.id: x for x in p.participants}
 

@@ -135,7 +135,7 @@ def test_small_sets_cluster_with_kmeans_and_keep_non_ascii_words(project, e5):
     project.add_interview("P1", [SegmentDraft(t, "Ann") for t in talk[:3] + talk[3:4]])
     project.add_interview("P2", [SegmentDraft(t, "Bob") for t in talk[4:]])
     run = theme_candidates(project, e5, seed=1)
-    assert run.parameters["clustering"] == "kmeans" and run.parameters["segments"] == 6
+    assert run.parameters["clustering"] == "kmeans(2)" and run.parameters["segments"] == 6
     words = {w for c in run.candidates for w in c.key_words}
     assert "værdifællesskaber" in words and "vrdifllesskaber" not in words
     assert sum(c.size for c in run.candidates) == 6
@@ -145,6 +145,98 @@ def test_small_sets_cluster_with_kmeans_and_keep_non_ascii_words(project, e5):
     code = code_from_theme(project, top, by="anna")
     assert code.name == top.suggested_name and "segments about" in code.definition
     assert project.codings() == []  # proposed for review, not coded
+
+
+TOPICS = {
+    "bus": [
+        "The bus to the {} only runs twice a day, so I miss appointments.",
+        "Without a bus on {} I cannot get to the job centre.",
+        "The last bus to the {} leaves at six in the evening.",
+    ],
+    "money": [
+        "I borrowed money from my {} to pay the rent this month.",
+        "The {} bill came and I had to choose between heating and food.",
+        "We fell behind on the {} payments after the benefit was cut.",
+    ],
+    "volunteers": [
+        "The volunteers at the {} know everybody by name.",
+        "I started volunteering at the {} after my husband died.",
+        "Volunteering at the {} gave me a reason to get up in the morning.",
+    ],
+}
+PLACES = ["town centre", "library", "market", "station", "hospital", "school", "church",
+          "club", "park", "harbour"]  # fmt: skip
+
+
+def larger_study(project, n_per_topic=30):
+    from qda.models import Participant, SegmentDraft
+
+    for i, templates in enumerate(TOPICS.values()):
+        project.save_participant(Participant(f"P{i}", ["a", "b", "c"][i]))
+        project.add_interview(
+            f"P{i}",
+            [
+                SegmentDraft(templates[k % 3].format(PLACES[k % 10]) + f" ({k})", "Ann")
+                for k in range(n_per_topic)
+            ],
+        )
+
+
+def test_larger_sets_use_umap_and_a_second_number_of_topics_only_reclusters(project, e5):
+    from qda.suggest.themes import theme_candidates
+
+    larger_study(project)  # 90 segments: UMAP + HDBSCAN
+    auto = theme_candidates(project, e5, seed=0)
+    assert auto.parameters["reduction"].startswith("umap")
+    assert auto.parameters["clustering"].startswith("hdbscan") and not auto.reused
+    assert len(auto.candidates) >= 2
+    four = theme_candidates(project, e5, seed=0, topics=4)
+    assert four.reused and four.parameters["topics"] == 4 and len(four.candidates) == 4
+    assert sum(c.size for c in four.candidates) == 90  # k-means leaves no outliers
+    two = theme_candidates(project, e5, seed=0, topics=2)
+    assert two.reused and len(two.candidates) == 2
+    assert theme_candidates(project, e5, seed=0, topics=4).candidates == four.candidates
+    from qda.errors import QdaError
+
+    with pytest.raises(QdaError, match="between 2 and 90"):
+        theme_candidates(project, e5, topics=500)
+
+
+def test_embedding_run_records_progress_and_embeds_each_text_once(project, e5):
+    from qda.suggest.embed import not_cached
+    from qda.suggest.runs import participant_texts, run_embedding, runs
+
+    larger_study(project, n_per_topic=10)
+    counting = Counting(e5)
+    texts = participant_texts(project)
+    assert len(not_cached(project, "e5-small", texts)) == 30
+    run = run_embedding(project, counting, by="anna", chunk=8)
+    assert (run.kind, run.status, run.result["done"], run.result["total"]) == (
+        "embed", "done", 30, 30,
+    )  # fmt: skip
+    assert counting.count == 30 and not not_cached(project, "e5-small", texts)
+    again = run_embedding(project, counting, by="anna")
+    assert again.result["total"] == 0 and counting.count == 30
+    assert [r.id for r in runs(project, "embed")] == [again.id, run.id]
+
+
+def test_static_model_is_distilled_once_and_ranks_meaning(model_cache):
+    from qda.suggest.static import _cache_file
+
+    static = load_embedder("minilm-static")
+    assert _cache_file().exists()
+    v = static.embed(
+        [
+            "The bus only runs twice a day so I miss my appointments.",
+            "There is hardly any public transport to get to the job centre.",
+            "I borrowed money from my sister to pay the rent.",
+        ]
+    )
+    assert v.shape == (3, 256) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2]
+    assert np.array_equal(
+        load_embedder("minilm-static").embed(["same text"]), static.embed(["same text"])
+    )
 
 
 def test_demo_themes_and_cli(demo_copy):

@@ -324,7 +324,19 @@ def test_coding_page_applies_and_removes_codes(demo_copy, monkeypatch):
 @pytest.mark.slow
 def test_suggestions_page_accepts_a_code(demo_copy, monkeypatch):
     monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    import time
+
+    from qda.suggest.runs import runs
+
     at = open_page(start(), "suggestions")
+    # the demo's segments are embedded in the background first, with progress
+    assert "Embedding segments (e5-small)" in " ".join(str(p.text) for p in at.get("progress"))
+    project = qda.open_project(demo_copy)
+    deadline = time.monotonic() + 120
+    while runs(project, "embed")[0].status != "done":
+        assert time.monotonic() < deadline and runs(project, "embed")[0].status != "failed"
+        time.sleep(0.5)
+    at.run()
     at.selectbox(key="sg_interview").set_value("P04").run()
     accept = next(b for b in at.button if b.key and b.key.startswith("sg_accept_"))
     segment_id = int(accept.key.split("_")[2])

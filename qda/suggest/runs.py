@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import time
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 
@@ -64,7 +65,8 @@ def mark_abandoned(project: Project) -> int:
     of this process works on them). Returns how many."""
     stale = [
         r.id
-        for r in runs(project)
+        for kind in ("themes", "embed")
+        for r in runs(project, kind)
         if r.status in ("queued", "running")
         and (str(project.engine.url), r.id) not in _STARTED_HERE
     ]
@@ -98,16 +100,23 @@ def runs(project: Project, kind: str = "themes") -> list[SuggestionRun]:
 
 
 def run_themes(
-    project: Project, embedder, *, seed: int = 0, by: str, run_id: int | None = None
+    project: Project,
+    embedder,
+    *,
+    seed: int = 0,
+    topics: int | None = None,
+    by: str,
+    run_id: int | None = None,
 ) -> SuggestionRun:
     """Run the topic model now, recording the run (and its failure, if it fails)."""
     from qda.suggest.themes import theme_candidates
 
     if run_id is None:
-        run_id = queue_themes(project, embedder.name, seed=seed, by=by)
+        run_id = queue_themes(project, embedder.name, seed=seed, topics=topics, by=by)
     _update(project, run_id, status="running", phase="embedding and clustering")
+    started = time.perf_counter()
     try:
-        found = theme_candidates(project, embedder, seed=seed)
+        found = theme_candidates(project, embedder, seed=seed, topics=topics)
     except Exception as e:  # recorded for the page; the run is marked failed
         _update(project, run_id, status="failed", error=str(e), finished_at=_now(), phase="")
         raise
@@ -117,19 +126,92 @@ def run_themes(
         status="done",
         phase="",
         parameters=found.parameters,
-        result={"candidates": [asdict(c) for c in found.candidates]},
+        result={
+            "candidates": [asdict(c) for c in found.candidates],
+            "seconds": round(time.perf_counter() - started, 2),
+            "reclustered_only": found.reused,
+        },
         finished_at=_now(),
     )
     return next(r for r in runs(project) if r.id == run_id)
 
 
-def queue_themes(project: Project, model: str, *, seed: int, by: str) -> int:
+def queue_themes(
+    project: Project, model: str, *, seed: int, topics: int | None = None, by: str
+) -> int:
     with project.transaction() as conn:
         result = conn.execute(
             sa.insert(suggestion_runs_t).values(
                 kind="themes",
                 status="queued",
-                parameters=json.dumps({"embedding_model": model, "seed": seed}),
+                parameters=json.dumps(
+                    {"embedding_model": model, "seed": seed, "topics": topics or "auto"}
+                ),
+                created_by=by,
+                created_at=_now(),
+            )
+        )
+        return result.inserted_primary_key[0]
+
+
+def participant_texts(project: Project) -> list[str]:
+    """The text of every participant segment: what suggestions embed."""
+    from qda.models import SpeakerRole
+
+    return [
+        s.text
+        for s in project.segments()
+        if s.role is not SpeakerRole.INTERVIEWER and s.text.strip()
+    ]
+
+
+def run_embedding(project: Project, embedder, *, by: str, run_id: int | None = None, chunk=64):
+    """Embed every participant segment not yet in the cache, `chunk` texts at a time,
+    recording progress in the run (`result` holds done and total)."""
+    from qda.suggest.embed import cached_embeddings, not_cached
+
+    if run_id is None:
+        run_id = queue_embedding(project, embedder.name, by=by)
+    started = time.perf_counter()
+    try:
+        pending = not_cached(project, embedder.name, participant_texts(project))
+        total = len(pending)
+        for done in range(0, total, chunk):
+            _update(
+                project,
+                run_id,
+                status="running",
+                phase=f"embedded {done} of {total} segments",
+                result={"done": done, "total": total},
+            )
+            cached_embeddings(project, embedder, pending[done : done + chunk])
+    except Exception as e:
+        _update(project, run_id, status="failed", error=str(e), finished_at=_now(), phase="")
+        raise
+    seconds = time.perf_counter() - started
+    _update(
+        project,
+        run_id,
+        status="done",
+        phase="",
+        result={
+            "done": total,
+            "total": total,
+            "seconds": round(seconds, 2),
+            "per_second": round(total / seconds, 1) if total and seconds else None,
+        },
+        finished_at=_now(),
+    )
+    return next(r for r in runs(project, "embed") if r.id == run_id)
+
+
+def queue_embedding(project: Project, model: str, *, by: str) -> int:
+    with project.transaction() as conn:
+        result = conn.execute(
+            sa.insert(suggestion_runs_t).values(
+                kind="embed",
+                status="queued",
+                parameters=json.dumps({"embedding_model": model}),
                 created_by=by,
                 created_at=_now(),
             )
@@ -140,14 +222,35 @@ def queue_themes(project: Project, model: str, *, seed: int, by: str) -> int:
 _STARTED_HERE: set[tuple[str, int]] = set()  # (database, run id) started by this process
 
 
-def start_themes(project: Project, embedder, executor: Executor, *, seed: int = 0, by: str) -> int:
+def start_themes(
+    project: Project,
+    embedder,
+    executor: Executor,
+    *,
+    seed: int = 0,
+    topics: int | None = None,
+    by: str,
+) -> int:
     """Queue a topic-model run and start it on `executor`; returns the run id."""
-    run_id = queue_themes(project, embedder.name, seed=seed, by=by)
+    run_id = queue_themes(project, embedder.name, seed=seed, topics=topics, by=by)
     _STARTED_HERE.add((str(project.engine.url), run_id))
 
     def work() -> None:
         with contextlib.suppress(Exception):  # a failure is recorded in the run's row
-            run_themes(project, embedder, seed=seed, by=by, run_id=run_id)
+            run_themes(project, embedder, seed=seed, topics=topics, by=by, run_id=run_id)
+
+    executor.submit(work)
+    return run_id
+
+
+def start_embedding(project: Project, embedder, executor: Executor, *, by: str) -> int:
+    """Queue an embedding run and start it on `executor`; returns the run id."""
+    run_id = queue_embedding(project, embedder.name, by=by)
+    _STARTED_HERE.add((str(project.engine.url), run_id))
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # a failure is recorded in the run's row
+            run_embedding(project, embedder, by=by, run_id=run_id)
 
     executor.submit(work)
     return run_id

@@ -10,6 +10,10 @@ outlier below about 30):
 - up to 60: no dimension reduction, k-means with about √(n/2) clusters;
 - more: UMAP (5 dimensions) + HDBSCAN with a minimum cluster size that grows with n.
 
+A number of topics asked for ("more / fewer topics") replaces the automatic choice by
+k-means with that many clusters. The UMAP reduction is kept in memory for the same
+vectors and seed, so asking for another number of topics only re-clusters.
+
 Key words come from c-TF-IDF with English, Danish and French stop words and
 `language="multilingual"` (the English setting strips non-ASCII letters). A fixed seed
 gives the same topics for the same input; each run returns its parameters.
@@ -17,8 +21,9 @@ gives the same topics for the same input; each run returns its parameters.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,17 +53,46 @@ class ThemeCandidate:
         return " and ".join(self.key_words[:2]).capitalize() or f"Topic {self.topic}"
 
 
+_REDUCED: OrderedDict[str, np.ndarray] = OrderedDict()  # reductions of the latest inputs
+_KEEP = 4
+
+
+def reduce(vectors: np.ndarray, seed: int) -> tuple[np.ndarray, bool]:
+    """UMAP to 5 dimensions (cosine), remembered for the same vectors and seed.
+    Returns the reduced vectors and whether they came from memory."""
+    from umap import UMAP
+
+    key = hashlib.sha256(vectors.tobytes() + str((vectors.shape, seed)).encode()).hexdigest()
+    if key in _REDUCED:
+        _REDUCED.move_to_end(key)
+        return _REDUCED[key], True
+    reducer = UMAP(
+        n_neighbors=min(15, len(vectors) - 1),
+        n_components=5,
+        min_dist=0.0,
+        metric="cosine",
+        random_state=seed,
+    )
+    reduced = reducer.fit_transform(vectors).astype(np.float32)
+    _REDUCED[key] = reduced
+    while len(_REDUCED) > _KEEP:
+        _REDUCED.popitem(last=False)
+    return reduced, False
+
+
 @dataclass(frozen=True)
 class ThemeRun:
     candidates: list[ThemeCandidate]
     parameters: dict[str, object] = field(default_factory=dict)
     set_aside: int = 0  # segments a code already fits
+    reused: bool = False  # the reduction came from memory: only the clustering ran
 
 
 def theme_candidates(
     project: Project, embedder: Embedder, *, seed: int = 0, topics: int | None = None
 ) -> ThemeRun:
-    """Topics over participant segments that no code fits."""
+    """Topics over participant segments that no code fits; `topics` asks for that many
+    (k-means) instead of the number the clustering finds."""
     import bertopic
     import sklearn
     from bertopic import BERTopic
@@ -89,22 +123,19 @@ def theme_candidates(
     vectorizer = CountVectorizer(
         stop_words=STOP_WORDS, token_pattern=r"(?u)\b[^\W\d_]{3,}\b", ngram_range=(1, 2)
     )
+    if topics is not None and not 2 <= topics <= n:
+        raise QdaError(f"the number of topics must be between 2 and {n} (the segments left)")
+    reused = False
     if n <= SMALL:
         k = topics or max(2, round(math.sqrt(n / 2)))
-        reducer, clusterer = BaseDimensionalityReduction(), KMeans(k, n_init=10, random_state=seed)
-        params = {"reduction": "none", "clustering": "kmeans", "clusters": k}
+        clusterer = KMeans(k, n_init=10, random_state=seed)
+        reduced = vectors
+        params = {"reduction": "none", "clustering": f"kmeans({k})"}
     else:
         from hdbscan import HDBSCAN
-        from umap import UMAP
 
         size = max(5, n // 40)
-        reducer = UMAP(
-            n_neighbors=min(15, n - 1),
-            n_components=5,
-            min_dist=0.0,
-            metric="cosine",
-            random_state=seed,
-        )
+        reduced, reused = reduce(vectors, seed)
         clusterer = (
             KMeans(topics, n_init=10, random_state=seed)
             if topics
@@ -116,13 +147,13 @@ def theme_candidates(
         }
     model = BERTopic(
         language="multilingual",
-        umap_model=reducer,
+        umap_model=BaseDimensionalityReduction(),
         hdbscan_model=clusterer,
         vectorizer_model=vectorizer,
         top_n_words=8,
         min_topic_size=2,
     )
-    labels, _ = model.fit_transform([s.text for s in candidates], embeddings=vectors)
+    labels, _ = model.fit_transform([s.text for s in candidates], embeddings=reduced)
     labels = np.asarray(labels)
     people = {p.id: p for p in project.participants}
     owner = {i.id: i.participant_id for i in project.interviews}
@@ -148,6 +179,7 @@ def theme_candidates(
     out.sort(key=lambda c: -c.size)
     params.update(
         {
+            "topics": topics or "auto",
             "segments": n,
             "set_aside": set_aside,
             "seed": seed,
@@ -156,7 +188,7 @@ def theme_candidates(
             "scikit-learn": sklearn.__version__,
         }
     )
-    return ThemeRun(candidates=out, parameters=params, set_aside=set_aside)
+    return ThemeRun(candidates=out, parameters=params, set_aside=set_aside, reused=reused)
 
 
 def code_from_theme(

@@ -7,7 +7,8 @@ import streamlit as st
 from qda.coding import uncoded_speech
 from qda.models import Decision
 from qda.suggest.codefit import suggest_codes
-from qda.suggest.runs import mark_abandoned, runs
+from qda.suggest.embed import not_cached
+from qda.suggest.runs import mark_abandoned, participant_texts, runs, start_embedding
 from qda.ui.state import background, embedder, flash, page, user
 
 project = page("Suggestions")
@@ -28,10 +29,41 @@ c1, c2 = st.columns(2)
 interview_id = c1.selectbox("Interview", interviews, key="sg_interview")
 model = c2.selectbox(
     "Embedding model",
-    ["e5-small", "minilm"],
+    ["e5-small", "minilm", "minilm-static"],
     key="sg_model",
-    help="e5-small reads English, Danish and French; minilm only English.",
+    help="e5-small reads English, Danish and French; minilm only English; minilm-static "
+    "(English) is a hundred times faster and somewhat less exact, for very large studies "
+    "(prepared once, about 30 s).",
 )
+BACKGROUND_ABOVE = 48  # segments to embed before the work goes to the background
+
+
+def embedding_progress() -> None:
+    """Embedding every participant segment in the background, with progress; the page
+    shows suggestions once it is done."""
+    latest = next(iter(runs(project, "embed")), None)
+    if latest is not None and latest.status in ("queued", "running"):
+        done, total = latest.result.get("done", 0), latest.result.get("total", 0)
+        st.progress(
+            done / total if total else 0.0, f"Embedding segments ({model}): {done} of {total}"
+        )
+        st.caption("This runs in the background: you can use other pages meanwhile.")
+        return
+    st.rerun()
+
+
+mark_abandoned(project)
+pending = not_cached(project, model, participant_texts(project))
+if len(pending) > BACKGROUND_ABOVE:
+    latest = next(iter(runs(project, "embed")), None)
+    if latest is not None and latest.status == "failed":
+        st.error(f"Embedding the segments failed: {latest.error}")
+        if not st.button("Try again", key="sg_embed_retry"):
+            st.stop()
+    if latest is None or latest.status not in ("queued", "running"):
+        start_embedding(project, embedder(model), background(), by=user())
+    st.fragment(embedding_progress, run_every=1.0)()
+    st.stop()
 with st.spinner("Reading the segments (only new text is embedded)…"):
     found = suggest_codes(project, embedder(model), interview_id=interview_id)
 if not found:
@@ -77,10 +109,26 @@ def theme_runs() -> None:
     recorded = runs(project)
     latest = recorded[0] if recorded else None
     busy = latest is not None and latest.status in ("queued", "running")
-    if st.button("Find topics no code covers", key="sg_themes", disabled=busy):
+    a, b = st.columns([2, 3])
+    topics = a.select_slider(
+        "Topics",
+        ["auto", *range(2, 31)],
+        key="sg_topics",
+        help="auto: as many as the clustering finds. A number: that many (k-means). "
+        "After a first run on large studies, changing it only re-clusters (seconds).",
+    )
+    b.write("")
+    if b.button("Find topics no code covers", key="sg_themes", disabled=busy):
         from qda.suggest.runs import start_themes
 
-        start_themes(project, embedder(model), background(), seed=0, by=user())
+        start_themes(
+            project,
+            embedder(model),
+            background(),
+            seed=0,
+            topics=None if topics == "auto" else int(topics),
+            by=user(),
+        )
         st.rerun()
     if busy:
         st.info(
@@ -92,8 +140,12 @@ def theme_runs() -> None:
         st.error(f"The last run failed: {latest.error}")
     if done is None:
         return
+    took = done.result.get("seconds")
     st.caption(
-        f"Run {done.id} by {done.created_by}, {done.finished_at:%Y-%m-%d %H:%M}: "
+        f"Run {done.id} by {done.created_by}, {done.finished_at:%Y-%m-%d %H:%M}"
+        + (f", {took:.1f} s" if took is not None else "")
+        + (" (re-clustered only)" if done.result.get("reclustered_only") else "")
+        + ": "
         + ", ".join(f"{k} {v}" for k, v in done.parameters.items())
     )
     for candidate in done.candidates():
@@ -120,7 +172,6 @@ def theme_runs() -> None:
                 flash(f"Created the code {code.name}; review its segments below.")
 
 
-mark_abandoned(project)
 _latest = runs(project)[:1]
 _busy = bool(_latest) and _latest[0].status in ("queued", "running")
 st.fragment(theme_runs, run_every=2.0 if _busy else None)()
