@@ -57,20 +57,48 @@ _REDUCED: OrderedDict[str, np.ndarray] = OrderedDict()  # reductions of the late
 _KEEP = 4
 
 
+def nearest_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by cosine distance (each point first, at distance 0),
+    in blocks of rows so memory stays near 80 MB whatever the number of segments."""
+    n = len(vectors)
+    k = min(k, n)
+    indices = np.zeros((n, k), np.int64)
+    distances = np.zeros((n, k), np.float32)
+    block = max(1, 20_000_000 // n)
+    for start in range(0, n, block):
+        sims = vectors[start : start + block] @ vectors.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = np.inf  # a point is its own nearest neighbour
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-top, axis=1)
+        indices[start : start + block] = np.take_along_axis(part, order, axis=1)
+        distances[start : start + block] = np.clip(1 - np.take_along_axis(top, order, axis=1), 0, 2)
+    return indices, distances
+
+
 def reduce(vectors: np.ndarray, seed: int) -> tuple[np.ndarray, bool]:
     """UMAP to 5 dimensions (cosine), remembered for the same vectors and seed.
-    Returns the reduced vectors and whether they came from memory."""
+    Returns the reduced vectors and whether they came from memory.
+
+    The neighbour graph is computed here, exactly, with one matrix product per block:
+    on 10,000 segments that takes under 2 s, while UMAP's own approximate search
+    (pynndescent) spends about 50 s compiling on its first use in a process."""
     from umap import UMAP
 
     key = hashlib.sha256(vectors.tobytes() + str((vectors.shape, seed)).encode()).hexdigest()
     if key in _REDUCED:
         _REDUCED.move_to_end(key)
         return _REDUCED[key], True
+    neighbours = min(15, len(vectors) - 1)
+    indices, distances = nearest_neighbours(vectors, neighbours)
     reducer = UMAP(
-        n_neighbors=min(15, len(vectors) - 1),
+        n_neighbors=neighbours,
         n_components=5,
         min_dist=0.0,
         metric="cosine",
+        n_epochs=200,  # UMAP's own choice above 10,000 points; 500 below took 8x longer
+        precomputed_knn=(indices, distances, None),
         random_state=seed,
     )
     reduced = reducer.fit_transform(vectors).astype(np.float32)
