@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
@@ -101,7 +102,9 @@ def reduce(vectors: np.ndarray, seed: int) -> tuple[np.ndarray, bool]:
         precomputed_knn=(indices, distances, None),
         random_state=seed,
     )
-    reduced = reducer.fit_transform(vectors).astype(np.float32)
+    with warnings.catch_warnings():  # it says new data cannot be placed: none is
+        warnings.filterwarnings("ignore", "precomputed_knn", UserWarning)
+        reduced = reducer.fit_transform(vectors).astype(np.float32)
     _REDUCED[key] = reduced
     while len(_REDUCED) > _KEEP:
         _REDUCED.popitem(last=False)
