@@ -78,6 +78,17 @@ def test_demo_study_in_the_browser(browser, demo_copy):
 
         book = load_workbook(saved)
         assert book.sheetnames == ["Cross-tab", "Quotes", "About"]
+
+        # Suggestions: the segments are embedded in the background, then suggested codes
+        page.get_by_role("link", name="Suggestions").click()
+        expect(page.get_by_role("button", name="Accept").first).to_be_visible(timeout=120_000)
+        page.get_by_role("button", name="Find topics no code covers").click()
+        expect(page.get_by_role("button", name="Create code from this topic").first).to_be_visible(
+            timeout=180_000
+        )
+        expect(page.get_by_text("embedding_model e5-small").first).to_be_visible()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "suggestions.png"), full_page=True)
         page.get_by_role("link", name="Project").click()
         expect(heading).to_be_visible(timeout=30_000)
 
