@@ -223,6 +223,52 @@ def import_codebook_cmd(project: Path, codebook_file, by: str) -> None:
     click.echo(f"{n} codes imported from {name}")
 
 
+@main.command("export-qdpx")
+@PROJECT
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@_errors_as_messages
+def export_qdpx_cmd(project: Path, output: Path) -> None:
+    """Write the whole project as a REFI-QDA project file (.qdpx) for NVivo, ATLAS.ti,
+    MAXQDA, QualCoder and others."""
+    from qda.qdpx import export_qdpx
+    from qda.store import open_project
+
+    p = open_project(project)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("wb") as f:
+        summary = export_qdpx(p, f)
+    partial.replace(output)
+    click.echo(
+        f"wrote {output}: {summary.cases} cases, {summary.sources} text sources "
+        f"({summary.audio_sources} with their recording), {summary.codes} codes, "
+        f"{summary.selections} selections, {summary.codings} codings"
+    )
+
+
+@main.command("import-qdpx")
+@click.argument("qdpx_file", type=click.File("rb"))
+@PROJECT
+@click.option(
+    "--group",
+    "group_variable",
+    help="The case variable that holds the stakeholder group (default: one whose name "
+    "says group, stakeholder or role).",
+)
+@BY
+@_errors_as_messages
+def import_qdpx_cmd(qdpx_file, project: Path, group_variable: str | None, by: str) -> None:
+    """Bring a REFI-QDA project (.qdpx, or a .qde) into PROJECT (created if needed)."""
+    from qda.qdpx import import_qdpx
+    from qda.store import open_project
+
+    p = open_project(project, create=True)
+    name = Path(qdpx_file.name).name
+    report = import_qdpx(p, qdpx_file, name, group_variable=group_variable, by=by)
+    for line in report.lines():
+        click.echo(line)
+
+
 @main.group()
 def codebook() -> None:
     """Codebook files: convert, validate, compare; export from and merge into a project."""

@@ -102,11 +102,10 @@ def parse_description(text: str) -> dict[str, object]:
     return fields
 
 
-def write_qdc(codebook: Codebook, out: BinaryIO, *, origin: str = "qda") -> None:
-    """Write a codebook as a REFI-QDA `.qdc` file (valid against Codebook.xsd)."""
-    ET.register_namespace("", NS)
-    root = ET.Element(f"{{{NS}}}CodeBook", {"origin": origin})
-    codes = ET.SubElement(root, f"{{{NS}}}Codes")
+def add_codes(parent: ET.Element, codebook: Codebook, ns: str) -> dict[str, str]:
+    """Write the code tree under `parent` as nested `<Code>`s of namespace `ns` (the
+    codebook's or the project's: the elements are the same); returns code id -> GUID."""
+    codes = ET.SubElement(parent, f"{{{ns}}}Codes")
     guids: dict[str, str] = {}
 
     def add(parent: ET.Element, nodes: tuple[CodeNode, ...], prefix: str) -> None:
@@ -117,13 +116,21 @@ def write_qdc(codebook: Codebook, out: BinaryIO, *, origin: str = "qda") -> None
             attributes = {"guid": guid, "name": node.name, "isCodable": "true"}
             if node.colour:
                 attributes["color"] = node.colour.upper()
-            element = ET.SubElement(parent, f"{{{NS}}}Code", attributes)
+            element = ET.SubElement(parent, f"{{{ns}}}Code", attributes)
             description = describe(node)
             if description:
-                ET.SubElement(element, f"{{{NS}}}Description").text = description
+                ET.SubElement(element, f"{{{ns}}}Description").text = description
             add(element, node.children, f"{path}/")
 
     add(codes, codebook.codes, "")
+    return guids
+
+
+def write_qdc(codebook: Codebook, out: BinaryIO, *, origin: str = "qda") -> None:
+    """Write a codebook as a REFI-QDA `.qdc` file (valid against Codebook.xsd)."""
+    ET.register_namespace("", NS)
+    root = ET.Element(f"{{{NS}}}CodeBook", {"origin": origin})
+    guids = add_codes(root, codebook, NS)
     sets = [s for s in codebook.sets if s.members]
     if sets:
         sets_element = ET.SubElement(root, f"{{{NS}}}Sets")
@@ -169,13 +176,13 @@ def normalise_colour(value: str) -> str | None:
     return None
 
 
-def _parse_xml(data: bytes, source: str) -> ET.Element:
+def parse_xml(data: bytes, source: str) -> ET.Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as e:
         raise InvalidInput(
             f"refused: the file declares a DTD or entities ({type(e).__name__}), which "
-            "codebook files never need and which can make a parser read files or run "
+            "REFI-QDA files never need and which can make a parser read files or run "
             "out of memory",
             source=source,
         ) from None
@@ -191,7 +198,7 @@ def read_qdc(stream: BinaryIO, source: str = "codebook.qdc") -> Codebook:
         raise InvalidInput("larger than 50 MB: is this really a codebook?", source=source)
     if data[:4] == b"PK\x03\x04":
         data = _project_xml_from_zip(data, source)
-    root = _parse_xml(data, source)
+    root = parse_xml(data, source)
     if _local(root.tag) == "Project":
         books = _children(root, "CodeBook")
         if not books:
@@ -201,7 +208,7 @@ def read_qdc(stream: BinaryIO, source: str = "codebook.qdc") -> Codebook:
         raise InvalidInput(
             f"not a REFI-QDA codebook: the root element is <{_local(root.tag)}>", source=source
         )
-    return _codebook(root, source)
+    return codebook_from_xml(root, source)
 
 
 def _project_xml_from_zip(data: bytes, source: str) -> bytes:
@@ -220,7 +227,11 @@ def _project_xml_from_zip(data: bytes, source: str) -> bytes:
     return archive.read(info)
 
 
-def _codebook(root: ET.Element, source: str) -> Codebook:
+def codebook_from_xml(
+    root: ET.Element, source: str, id_map: dict[str, str] | None = None
+) -> Codebook:
+    """The codebook of a `<CodeBook>` element (of a .qdc or a project). `id_map`, when
+    given, is filled with each code's GUID in the file (lower case) -> its id in qda."""
     fixed: list[str] = []
     dropped: list[str] = []
     namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
@@ -235,7 +246,7 @@ def _codebook(root: ET.Element, source: str) -> Codebook:
     ):
         fixed.append(f"left out the non-codable root '{top[0].get('name', '')}' and kept its codes")
         top = _children(top[0], "Code")
-    id_map: dict[str, str] = {}
+    id_map = {} if id_map is None else id_map
     seen: set[str] = set()
     count = 0
 
