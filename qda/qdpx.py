@@ -564,6 +564,17 @@ def read_project_xml(data: bytes, source: str) -> tuple[ET.Element, _Archive | N
     return root, archive
 
 
+def case_variables(stream: BinaryIO, source: str = "project.qdpx") -> list[str]:
+    """The names of the case variables a project file declares (to pick the group)."""
+    root, _ = read_project_xml(stream.read(), source)
+    return [
+        (v.get("name") or "").strip()
+        for element in _children(root, "Variables")
+        for v in _children(element, "Variable")
+        if (v.get("name") or "").strip()
+    ]
+
+
 def import_qdpx(
     project: Project,
     stream: BinaryIO,

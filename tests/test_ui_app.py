@@ -344,3 +344,28 @@ def test_suggestions_page_accepts_a_code(demo_copy, monkeypatch):
     assert at.success[0].value.startswith("Coded turn")
     (coding,) = [c for c in qda.open_project(demo_copy).codings() if c.segment_id == segment_id]
     assert coding.origin == "suggestion"
+
+
+def test_a_qdpx_project_file_is_imported_into_a_new_project(tmp_path, demo_path):
+    import io
+
+    from qda.qdpx import export_qdpx
+
+    buffer = io.BytesIO()
+    export_qdpx(qda.open_project(demo_path), buffer)
+    at = start()
+    at.text_input(key="new_path").input(str(tmp_path / "new"))
+    at.button[1].click().run()
+    at.file_uploader(key="up_qdpx").set_value(
+        ("study.qdpx", buffer.getvalue(), "application/zip")
+    ).run()
+    group = at.selectbox(key="qdpx_group")
+    assert group.value == "Stakeholder group" and "site" in group.options
+    at.button(key="do_qdpx").click().run()
+    assert not at.exception, at.exception
+    assert "88 codings stored" in at.success[0].value
+    imported = qda.open_project(tmp_path / "new")
+    assert len(imported.participants) == 17 and len(imported.codings()) == 88
+    assert {p.stakeholder_group for p in imported.participants} == {
+        p.stakeholder_group for p in qda.open_project(demo_path).participants
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -134,6 +136,71 @@ def add_data(project) -> None:
                 flash(f"{n} codings applied.")
             except QdaError as e:
                 st.error(str(e))
+    import_qdpx_file(project)
+
+
+def import_qdpx_file(project) -> None:
+    """A whole project from NVivo, ATLAS.ti, MAXQDA, QualCoder or f4 (REFI-QDA)."""
+    from qda.qdpx import case_variables, import_qdpx
+
+    qdpx = st.file_uploader(
+        "A project from NVivo, ATLAS.ti, MAXQDA, QualCoder or f4 (REFI-QDA .qdpx or .qde)",
+        type=["qdpx", "qde"],
+        key="up_qdpx",
+    )
+    if not qdpx:
+        return
+    try:
+        names = case_variables(qdpx, qdpx.name)
+    except QdaError as e:
+        st.error(str(e))
+        return
+    guess = next(
+        (n for n in names if any(w in n.lower() for w in ("stakeholder", "group", "role"))), None
+    )
+    choice = st.selectbox(
+        "Case variable that holds the stakeholder group",
+        ["(none)", *names],
+        index=names.index(guess) + 1 if guess else 0,
+        key="qdpx_group",
+        help="Each case becomes a participant; this variable becomes their stakeholder group.",
+    )
+    if st.button("Import project file", key="do_qdpx"):
+        qdpx.seek(0)
+        try:
+            report = import_qdpx(
+                project,
+                qdpx,
+                qdpx.name,
+                group_variable="" if choice == "(none)" else choice,
+                by=user(),
+            )
+            flash(" · ".join(report.lines()))
+        except QdaError as e:
+            st.error(str(e))
+
+
+def export_qdpx_button(project) -> None:
+    from qda.qdpx import export_qdpx
+
+    def make() -> bytes:
+        buffer = io.BytesIO()
+        export_qdpx(project, buffer)
+        return buffer.getvalue()
+
+    st.caption(
+        "The whole project as a REFI-QDA file: participants as cases with their group and "
+        "attributes, transcripts (and recordings, in step with the text), the codebook and "
+        "every coding with its coder."
+    )
+    stem = re.sub(r"[^\w.-]+", "-", project.name).strip("-") or "project"
+    st.download_button(
+        "Download .qdpx",
+        make,
+        file_name=f"{stem}.qdpx",
+        mime="application/zip",
+        key="dl_qdpx",
+    )
 
 
 def edit_participants(project, participants) -> None:
@@ -253,8 +320,11 @@ def show_project(project) -> None:
     with st.expander("Edit or add participants"):
         edit_participants(project, participants)
 
-    with st.expander("Add data: participants, transcripts, codebook, codings"):
+    with st.expander("Add data: participants, transcripts, codebook, codings, projects"):
         add_data(project)
+
+    with st.expander("Export for NVivo, ATLAS.ti, MAXQDA, QualCoder (.qdpx)"):
+        export_qdpx_button(project)
 
 
 project = current_project()
