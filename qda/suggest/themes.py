@@ -6,7 +6,9 @@ embeddings. Settings follow the number of segments, because BERTopic's defaults 
 on small sets (UMAP + HDBSCAN crash below about 8 segments and call everything an
 outlier below about 30):
 
-- fewer than 3 segments: a clear message, no topics;
+- fewer than 3 segments: a clear message, no topics (when setting aside the segments a
+  code fits would leave fewer than 3, as in a study of two short interviews, the topics
+  go over every uncoded segment instead);
 - up to 60: no dimension reduction, k-means with about √(n/2) clusters;
 - more: UMAP (5 dimensions) + HDBSCAN with a minimum cluster size that grows with n.
 
@@ -143,9 +145,11 @@ def theme_candidates(
         # a segment fits a code when it is as close to it as that code's codings usually are
         threshold = float(np.median((space.examples @ space.matrix.T).max(axis=1)))
         fits = (vectors @ space.matrix.T).max(axis=1) >= threshold
-        set_aside = int(fits.sum())
-        candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
-        vectors = vectors[~fits]
+        if len(candidates) - int(fits.sum()) >= MIN_SEGMENTS:
+            set_aside = int(fits.sum())
+            candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
+            vectors = vectors[~fits]
+        # else (a small study): too few would be left, so topics go over every uncoded one
     n = len(candidates)
     if n < MIN_SEGMENTS:
         raise QdaError(

@@ -198,7 +198,7 @@ else:
         edit(project, table)
 with st.expander("Add a code"):
     add(project, table)
-with st.expander("Import or merge a codebook file"):
+with st.expander("Import or merge a codebook file", expanded=table.empty):
     import_file(project)
 if not table.empty:
     st.subheader("Export")

@@ -317,7 +317,8 @@ def show_project(project) -> None:
             )
         )
 
-    with st.expander("Edit or add participants"):
+    # open while the study is being set up (no interview yet), so the next one can be added
+    with st.expander("Edit or add participants", expanded=interviews.empty):
         edit_participants(project, participants)
 
     with st.expander("Add data: participants, transcripts, codebook, codings, projects"):

@@ -86,6 +86,24 @@ def speaker_tools(project, interview, segments) -> None:
         )
 
 
+def correct_one(project, segments) -> None:
+    """One segment at a time, in a text box: for long turns, and for keyboard users."""
+    with st.expander("Correct one segment in a text box"):
+        n = st.number_input("Segment #", 1, len(segments), 1, key="correct_n")
+        segment = segments[int(n) - 1]
+        with st.form(f"correct_{segment.id}", border=False):
+            st.caption(f"{segment.speaker or 'Segment'} · original: {segment.original_text}")
+            text = st.text_area("Text", segment.text, key=f"correct_text_{segment.id}")
+            if st.form_submit_button("Save this segment"):
+                if text.strip() == segment.text:
+                    flash("Nothing to save.")
+                try:
+                    project.edit_segment(segment.id, text.strip(), by=user())
+                    flash(f"Segment {int(n)} corrected; the original text is kept.")
+                except QdaError as e:
+                    st.error(str(e))
+
+
 def merge_split(project, segments) -> None:
     with st.expander("Merge or split segments"):
         c1, c2 = st.columns(2)
@@ -177,4 +195,5 @@ if st.button("Save corrections", type="primary", key="save_segments"):
         flash(f"{n} corrections saved; the original text is kept." if n else "Nothing to save.")
     except QdaError as e:
         st.error(str(e))
+correct_one(project, segments)
 merge_split(project, segments)
