@@ -369,3 +369,21 @@ def test_a_qdpx_project_file_is_imported_into_a_new_project(tmp_path, demo_path)
     assert {p.stakeholder_group for p in imported.participants} == {
         p.stakeholder_group for p in qda.open_project(demo_path).participants
     }
+
+
+def test_every_page_of_an_empty_project_says_what_to_do_next(tmp_path, monkeypatch):
+    qda.create_project(tmp_path / "empty").close()
+    monkeypatch.setenv("QDA_PROJECT", str(tmp_path / "empty"))
+    at = start()
+    assert "This project is empty" in at.info[0].value
+    expected = {
+        "upload": "Drop the interview recordings here",
+        "transcript": "upload recordings on the Upload page",
+        "codebook": "import a codebook file below",
+        "coding": "Coding needs transcripts",
+        "suggestions": "Suggestions need transcripts",
+        "crosstab": "Nothing is coded yet",
+    }
+    for name, message in expected.items():
+        open_page(at, name)
+        assert message in texts(at), name

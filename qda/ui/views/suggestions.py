@@ -13,7 +13,7 @@ from qda.ui.state import background, embedder, flash, page, user
 
 project = page("Suggestions")
 if not project.codes or not project.segment_counts():
-    st.info("Suggestions need transcripts and a codebook.")
+    st.info("Suggestions need transcripts (Upload or Project page) and a codebook (Codebook page).")
     st.stop()
 st.write(
     "Codes that may fit participant segments nobody has coded yet, ranked by how close "
