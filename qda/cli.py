@@ -223,6 +223,29 @@ def import_codebook_cmd(project: Path, codebook_file, by: str) -> None:
     click.echo(f"{n} codes imported from {name}")
 
 
+@main.command("backup")
+@PROJECT
+@click.argument("output", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_errors_as_messages
+def backup_cmd(project: Path, output: Path | None) -> None:
+    """Back the project up into one zip (safe while the app is running)."""
+    from qda.backup import backup_project
+
+    summary = backup_project(project, output)
+    click.echo(f"wrote {summary.path} ({summary.files} files, {summary.bytes / 1e6:.1f} MB)")
+
+
+@main.command("restore")
+@click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@PROJECT
+@_errors_as_messages
+def restore_cmd(backup: Path, project: Path) -> None:
+    """Bring a backup back as the project in a new folder PROJECT."""
+    from qda.backup import restore_project
+
+    click.echo(f"restored {restore_project(backup, project)}")
+
+
 @main.command("export-qdpx")
 @PROJECT
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
