@@ -56,7 +56,14 @@ import sqlalchemy as sa
 import qda
 from qda.codebook import Codebook, import_codebook
 from qda.codebook.operations import codebook_of
-from qda.codebook.qdc import add_codes, codebook_from_xml, guid_for, parse_xml
+from qda.codebook.qdc import (
+    _children,
+    _local,
+    add_codes,
+    codebook_from_xml,
+    guid_for,
+    parse_xml,
+)
 from qda.errors import InvalidInput
 from qda.models import (
     AttributeType,
@@ -347,14 +354,6 @@ def export_qdpx(project: Project, out: BinaryIO) -> ExportSummary:
 
 
 # --- reading the file safely -------------------------------------------------------------
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(element: ET.Element, name: str) -> list[ET.Element]:
-    return [c for c in element if _local(c.tag) == name]
 
 
 def _child(element: ET.Element, name: str) -> ET.Element | None:

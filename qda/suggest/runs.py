@@ -139,19 +139,8 @@ def run_themes(
 def queue_themes(
     project: Project, model: str, *, seed: int, topics: int | None = None, by: str
 ) -> int:
-    with project.transaction() as conn:
-        result = conn.execute(
-            sa.insert(suggestion_runs_t).values(
-                kind="themes",
-                status="queued",
-                parameters=json.dumps(
-                    {"embedding_model": model, "seed": seed, "topics": topics or "auto"}
-                ),
-                created_by=by,
-                created_at=_now(),
-            )
-        )
-        return result.inserted_primary_key[0]
+    parameters = {"embedding_model": model, "seed": seed, "topics": topics or "auto"}
+    return _queue(project, "themes", parameters, by=by)
 
 
 def participant_texts(project: Project) -> list[str]:
@@ -206,12 +195,16 @@ def run_embedding(project: Project, embedder, *, by: str, run_id: int | None = N
 
 
 def queue_embedding(project: Project, model: str, *, by: str) -> int:
+    return _queue(project, "embed", {"embedding_model": model}, by=by)
+
+
+def _queue(project: Project, kind: str, parameters: dict, *, by: str) -> int:
     with project.transaction() as conn:
         result = conn.execute(
             sa.insert(suggestion_runs_t).values(
-                kind="embed",
+                kind=kind,
                 status="queued",
-                parameters=json.dumps({"embedding_model": model}),
+                parameters=json.dumps(parameters),
                 created_by=by,
                 created_at=_now(),
             )
@@ -220,6 +213,18 @@ def queue_embedding(project: Project, model: str, *, by: str) -> int:
 
 
 _STARTED_HERE: set[tuple[str, int]] = set()  # (database, run id) started by this process
+
+
+def _start(project: Project, run_id: int, executor: Executor, work) -> int:
+    """Run `work` on `executor`; its failure is recorded in the run's row, not raised."""
+    _STARTED_HERE.add((str(project.engine.url), run_id))
+
+    def guarded() -> None:
+        with contextlib.suppress(Exception):
+            work()
+
+    executor.submit(guarded)
+    return run_id
 
 
 def start_themes(
@@ -233,24 +238,17 @@ def start_themes(
 ) -> int:
     """Queue a topic-model run and start it on `executor`; returns the run id."""
     run_id = queue_themes(project, embedder.name, seed=seed, topics=topics, by=by)
-    _STARTED_HERE.add((str(project.engine.url), run_id))
-
-    def work() -> None:
-        with contextlib.suppress(Exception):  # a failure is recorded in the run's row
-            run_themes(project, embedder, seed=seed, topics=topics, by=by, run_id=run_id)
-
-    executor.submit(work)
-    return run_id
+    return _start(
+        project,
+        run_id,
+        executor,
+        lambda: run_themes(project, embedder, seed=seed, topics=topics, by=by, run_id=run_id),
+    )
 
 
 def start_embedding(project: Project, embedder, executor: Executor, *, by: str) -> int:
     """Queue an embedding run and start it on `executor`; returns the run id."""
     run_id = queue_embedding(project, embedder.name, by=by)
-    _STARTED_HERE.add((str(project.engine.url), run_id))
-
-    def work() -> None:
-        with contextlib.suppress(Exception):  # a failure is recorded in the run's row
-            run_embedding(project, embedder, by=by, run_id=run_id)
-
-    executor.submit(work)
-    return run_id
+    return _start(
+        project, run_id, executor, lambda: run_embedding(project, embedder, by=by, run_id=run_id)
+    )
