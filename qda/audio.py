@@ -17,11 +17,11 @@ import av
 import numpy as np
 
 from qda.errors import InvalidInput
+from qda.limits import ENV, limits
 
 SAMPLE_RATE = 16_000
 MIN_SECONDS = 0.5
 SILENCE_PEAK = 1e-3  # below this peak amplitude a recording is taken as silent
-MAX_SECONDS = 4 * 3600  # default limit: longer files are refused with a clear message
 
 AUDIO_EXTENSIONS = (
     "wav", "mp3", "m4a", "aac", "ogg", "opus", "oga", "flac", "webm", "wma",
@@ -169,11 +169,15 @@ def _info(container: av.container.InputContainer) -> AudioInfo:
     )
 
 
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.3g} hours" if seconds >= 3600 else f"{seconds / 60:.3g} minutes"
+
+
 def load_audio(
     source: str | Path | BinaryIO,
     name: str = "",
     *,
-    max_seconds: float = MAX_SECONDS,
+    max_seconds: float | None = None,
 ) -> Audio:
     """Decode a recording to 16 kHz float32 after checking it.
 
@@ -182,6 +186,8 @@ def load_audio(
             of its stated length decodes), too short, too long, or silent.
     """
     name = name or Path(str(source)).name
+    if max_seconds is None:
+        max_seconds = limits().audio_seconds
     declared = declared_wav_seconds(_head(source))
     with _open(source, name) as container:
         info = _info(container)
@@ -197,8 +203,8 @@ def load_audio(
         if info.duration > max_seconds:
             raise UnsupportedAudio(
                 name,
-                f"the recording is {info.duration / 3600:.1f} hours long; the limit is "
-                f"{max_seconds / 3600:.1f} hours (split it, or raise the limit)",
+                f"the recording is {_hours(info.duration)} long; the limit is "
+                f"{_hours(max_seconds)} (split it, or raise the limit: {ENV['audio_hours']})",
             )
         stream = container.streams.audio[0]
         layout = "stereo" if info.channels >= 2 else "mono"
@@ -232,7 +238,9 @@ def load_audio(
         raise UnsupportedAudio(name, f"the recording is too short ({seconds:.2f} s)")
     if seconds > max_seconds:
         raise UnsupportedAudio(
-            name, f"the recording is longer than the limit of {max_seconds / 3600:.1f} hours"
+            name,
+            f"the recording is longer than the limit of {_hours(max_seconds)} "
+            f"(split it, or raise the limit: {ENV['audio_hours']})",
         )
     mono = data.mean(axis=0) if channels == 2 else data[0]
     if float(np.max(np.abs(mono))) < SILENCE_PEAK:

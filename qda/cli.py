@@ -101,26 +101,54 @@ def demo(project: Path, run: bool, port: int) -> None:
 @main.command()
 @click.argument("project", type=click.Path(path_type=Path), required=False)
 @click.option("--port", default=8501, show_default=True)
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(min=1),
+    help="Largest file the app takes in, in MB [$QDA_MAX_UPLOAD_MB, else 2048].",
+)
+@click.option(
+    "--max-audio-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Longest recording transcribed [$QDA_MAX_AUDIO_HOURS, else 4].",
+)
+@click.option(
+    "--max-topic-segments",
+    type=click.IntRange(min=1),
+    help="Most segments one topic-model run goes over [$QDA_MAX_TOPIC_SEGMENTS, else 50000].",
+)
 @_errors_as_messages
-def app(project: Path | None, port: int) -> None:
+def app(project: Path | None, port: int, **overrides) -> None:
     """Start the qda app in the browser (on PROJECT if given)."""
     if project is not None:
         from qda.store import open_project
 
         open_project(project)
-    _run_app(project, port)
+    _run_app(project, port, **overrides)
 
 
-def _run_app(project: Path | None, port: int) -> None:
+def _run_app(
+    project: Path | None,
+    port: int,
+    max_upload_mb: int | None = None,
+    max_audio_hours: float | None = None,
+    max_topic_segments: int | None = None,
+) -> None:
+    import dataclasses
+
+    from qda.limits import limits
     from qda.ui.settings import STREAMLIT_FLAGS
 
+    given = {"upload_mb": max_upload_mb, "audio_hours": max_audio_hours,
+             "topic_segments": max_topic_segments}  # fmt: skip
+    chosen = dataclasses.replace(limits(), **{k: v for k, v in given.items() if v is not None})
     script = Path(__file__).parent / "ui" / "app.py"
-    env = dict(os.environ)
+    env = {**os.environ, **chosen.as_env()}  # the worker the app starts inherits them
     if project is not None:
         env["QDA_PROJECT"] = str(project.resolve())
     click.echo(f"qda is running at http://localhost:{port}  (Ctrl+C to stop)")
-    command = [sys.executable, "-m", "streamlit", "run", str(script), *STREAMLIT_FLAGS]
-    command += [f"--server.port={port}"]
+    flags = [f for f in STREAMLIT_FLAGS if not f.startswith("--server.maxUploadSize=")]
+    command = [sys.executable, "-m", "streamlit", "run", str(script), *flags]
+    command += [f"--server.port={port}", f"--server.maxUploadSize={chosen.upload_mb}"]
     try:
         sys.exit(subprocess.call(command, env=env))
     except KeyboardInterrupt:
@@ -695,6 +723,7 @@ def suggest(
     import csv as csv_module
     import json
 
+    from qda.cells import safe_cell
     from qda.store import open_project
     from qda.suggest.codefit import suggest_codes
     from qda.suggest.embed import load_embedder
@@ -765,7 +794,10 @@ def suggest(
                 sys.stdout, fieldnames=list(rows[0]) if rows else ["topic"]
             )
             writer.writeheader()
-            writer.writerows({**r, "quotes": " | ".join(r["quotes"])} for r in rows)
+            writer.writerows(
+                {k: safe_cell(v) for k, v in {**r, "quotes": " | ".join(r["quotes"])}.items()}
+                for r in rows
+            )
         return
     found = suggest_codes(p, load_embedder(model), top=top, interview_id=interview)
     rows = [
@@ -785,7 +817,7 @@ def suggest(
         return
     writer = csv_module.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["segment_id"])
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
 
 
 if __name__ == "__main__":

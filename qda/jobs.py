@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import os
 import re
 import shutil
@@ -29,6 +30,7 @@ from typing import BinaryIO
 
 from qda.audio import Audio, load_audio, sha256_of
 from qda.errors import InvalidInput, ProjectError, QdaError
+from qda.limits import ENV, limits
 from qda.models import (
     Interview,
     InterviewStatus,
@@ -111,6 +113,14 @@ def add_recording(
         # the participants file often says which language they were interviewed in
         known = participant.attributes.get("language")
         language = known if isinstance(known, str) and re.fullmatch(r"[a-z]{2,3}", known) else None
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if size > (allowed := limits().upload_bytes):
+        raise InvalidInput(
+            f"the file is {size / 1e6:,.0f} MB; the limit is {allowed / 1e6:,.0f} MB "
+            f"(compress it, or raise the limit: {ENV['upload_mb']})",
+            source=name,
+        )
     digest = sha256_of(stream)
     for interview in project.interviews:
         if interview.source_sha256 == digest:
@@ -118,8 +128,7 @@ def add_recording(
                 f"this recording is already in the project as interview {interview.id}",
                 source=name,
             )
-    kwargs = {"max_seconds": max_seconds} if max_seconds else {}
-    audio = load_audio(stream, name, **kwargs)
+    audio = load_audio(stream, name, max_seconds=max_seconds)
     media = project.root / MEDIA_DIR
     media.mkdir(exist_ok=True)
     relative = f"{MEDIA_DIR}/{digest[:16]}_{_safe_name(name)}"
@@ -267,7 +276,9 @@ class Worker:
             raise QdaError(f"the recording of {interview.id} is missing from the project folder")
         project.update_job(job.id, phase="reading the recording")
         with path.open("rb") as f:
-            audio = load_audio(f, interview.source_name)
+            audio = load_audio(
+                f, interview.source_name, max_seconds=float("inf")
+            )  # checked when added
         plan = channel_plan(audio, request.speakers)
         total = audio.duration * len(plan)
         project.update_job(job.id, duration_s=total, phase="loading the model")

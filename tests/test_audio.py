@@ -140,5 +140,7 @@ def test_bad_recordings_get_a_clear_reason(speech, tmp_path):
 
 
 def test_recordings_over_the_length_limit_are_refused(speech):
-    with pytest.raises(UnsupportedAudio, match=r"the limit is 0\.0 hours"):
+    with pytest.raises(
+        UnsupportedAudio, match=r"the limit is 0.0833 minutes .*QDA_MAX_AUDIO_HOURS"
+    ):
         load_audio(io.BytesIO(_wav_bytes(speech)), "long.wav", max_seconds=5)

@@ -74,8 +74,16 @@ def read_codebook_yaml(stream: BinaryIO | TextIO, source: str = "codebook.yaml")
         data = yaml.load(raw, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        if "recursive" in problem:  # an alias (*name) inside the node its anchor (&name) marks
+            problem = (
+                "a code is nested inside itself (an alias *name points back to a code that "
+                "contains it); codes must form a tree"
+            )
+        else:
+            problem = f"not valid YAML: {problem}"
         raise InvalidInput(
-            f"not valid YAML: {getattr(e, 'problem', None) or e}",
+            problem,
             source=source,
             line=mark.line + 1 if mark else None,
         ) from None

@@ -233,7 +233,18 @@ def write_xlsx(report: Report, out: BinaryIO) -> None:
         about.cell(about.max_row, 1).font = Font(bold=True)
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 110
+    for sheet in wb.worksheets:
+        _text_not_formulas(sheet)
     wb.save(out)
+
+
+def _text_not_formulas(sheet) -> None:
+    """openpyxl stores any text starting with "=" as a formula, which Excel would run
+    (a quote or a group name such as `=HYPERLINK(…)`); keep every such cell text."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def write_docx(report: Report, out: BinaryIO) -> None:

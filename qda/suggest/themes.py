@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qda.errors import QdaError
+from qda.limits import ENV, limits
 from qda.models import Code, SpeakerRole
 from qda.store import Project
 from qda.suggest.codefit import code_space
@@ -138,6 +139,12 @@ def theme_candidates(
         s for s in project.segments() if s.role is not SpeakerRole.INTERVIEWER and s.text.strip()
     ]
     candidates = [s for s in segments if s.id not in coded]
+    if len(candidates) > (allowed := limits().topic_segments):
+        raise QdaError(
+            f"a topic run over {len(candidates):,} uncoded segments is more than the limit of "
+            f"{allowed:,}: code more of them first, or raise the limit "
+            f"({ENV['topic_segments']}, or `qda app --max-topic-segments N`)"
+        )
     vectors = cached_embeddings(project, embedder, [s.text for s in candidates])
     set_aside = 0
     space = code_space(project, embedder)

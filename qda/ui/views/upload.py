@@ -9,6 +9,7 @@ from qda.errors import QdaError
 from qda.ingest import match_participant
 from qda.ingest.participants import save_edited_participants
 from qda.jobs import TranscriptionRequest, add_recording, ensure_worker, queue_transcription
+from qda.limits import limits
 from qda.models import JobStatus
 from qda.transcribe.weights import BUNDLED_MODELS
 from qda.ui.state import flash, page, user
@@ -167,6 +168,11 @@ st.write(
     "Drop the interview recordings here (wav, mp3, m4a, ogg/opus, flac, webm, or video "
     "such as mp4 and mov). Each becomes an interview of a participant and is transcribed "
     "on this computer. You can leave this page while it works."
+)
+allowed = limits()
+st.caption(
+    f"Up to {allowed.upload_mb:,} MB and {allowed.audio_hours:g} hours per recording "
+    f"(raise the limits with `qda app --max-upload-mb N --max-audio-hours H`)."
 )
 files = st.file_uploader(
     "Recordings", type=list(AUDIO_EXTENSIONS), accept_multiple_files=True, key="up_audio"
