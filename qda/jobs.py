@@ -17,7 +17,6 @@ import fcntl
 import io
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import BinaryIO
 from qda.audio import Audio, load_audio, sha256_of
 from qda.errors import InvalidInput, ProjectError, QdaError
 from qda.limits import ENV, limits
+from qda.media import staged_media
 from qda.models import (
     Interview,
     InterviewStatus,
@@ -43,7 +43,6 @@ from qda.schema import _now
 from qda.store import Project, open_project
 
 TRANSCRIBE = "transcribe"
-MEDIA_DIR = "media"
 LOCK_FILE = ".qda-worker.lock"
 STALE_AFTER_S = 120.0  # a running job whose heartbeat is older has lost its worker
 
@@ -129,15 +128,8 @@ def add_recording(
                 source=name,
             )
     audio = load_audio(stream, name, max_seconds=max_seconds)
-    media = project.root / MEDIA_DIR
-    media.mkdir(exist_ok=True)
-    relative = f"{MEDIA_DIR}/{digest[:16]}_{_safe_name(name)}"
-    partial = project.root / (relative + ".partial")
     stream.seek(0)
-    with partial.open("wb") as out:
-        shutil.copyfileobj(stream, out, 1 << 20)
-    partial.rename(project.root / relative)
-    try:
+    with staged_media(project.root) as media, project.transaction():
         return project.add_interview(
             participant_id,
             title=title,
@@ -146,11 +138,8 @@ def add_recording(
             source_name=Path(name).name,
             source_sha256=digest,
             duration_s=audio.duration,
-            media_file=relative,
+            media_file=media.add(f"{digest[:16]}_{_safe_name(name)}", stream),
         )
-    except QdaError:
-        (project.root / relative).unlink(missing_ok=True)
-        raise
 
 
 def queue_transcription(

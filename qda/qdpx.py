@@ -65,6 +65,7 @@ from qda.codebook.qdc import (
     parse_xml,
 )
 from qda.errors import InvalidInput
+from qda.media import staged_media
 from qda.models import (
     AttributeType,
     CodingOrigin,
@@ -761,58 +762,45 @@ def import_qdpx(
             interview_id = _interview_id(s.name, taken)
         plans.append((s, pid, interview_id, saved))
 
-    media_written: list[Path] = []
-    try:
-        with project.transaction() as conn:
-            for name, kind in types.items():
-                if name not in project.attribute_types:
-                    project.define_attribute(name, kind)
-            if participants:
-                project.save_participants(list(participants.values()))
-            report.participants = len(participants)
-            if codebook.codes:
-                import_codebook(project, codebook, by=by, source=source)
-            for s, pid, interview_id, saved in plans:
-                pieces = split_text(s.text)
-                drafts = _drafts(s, pieces, saved)
-                if saved and len(saved["segments"]) != len(pieces):
-                    report.fixed.append(
-                        f"'{s.name}': the text was changed outside qda; segments re-cut from it"
-                    )
-                media_file = ""
-                if s.media is not None and project.root is not None:
-                    from qda.jobs import MEDIA_DIR
-
-                    folder = project.root / MEDIA_DIR
-                    folder.mkdir(exist_ok=True)
-                    suffix = PurePosixPath(s.media.filename).suffix.lower()
-                    target = folder / f"{interview_id}-{s.guid[:8]}{suffix}"
-                    with archive.zip.open(s.media) as src, target.open("wb") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)
-                    media_written.append(target)
-                    media_file = f"{MEDIA_DIR}/{target.name}"
-                interview = project.add_interview(
-                    pid,
-                    drafts,
-                    interview_id=interview_id,
-                    title=(saved or {}).get("title", s.name if s.name != interview_id else ""),
-                    language=(saved or {}).get("language", ""),
-                    status=InterviewStatus((saved or {}).get("status", "imported")),
-                    source_name=(saved or {}).get("source_name", s.media_name or s.name),
-                    duration_s=(saved or {}).get("duration_s"),
-                    media_file=media_file,
+    with staged_media(project.root) as media, project.transaction() as conn:
+        for name, kind in types.items():
+            if name not in project.attribute_types:
+                project.define_attribute(name, kind)
+        if participants:
+            project.save_participants(list(participants.values()))
+        report.participants = len(participants)
+        if codebook.codes:
+            import_codebook(project, codebook, by=by, source=source)
+        for s, pid, interview_id, saved in plans:
+            pieces = split_text(s.text)
+            drafts = _drafts(s, pieces, saved)
+            if saved and len(saved["segments"]) != len(pieces):
+                report.fixed.append(
+                    f"'{s.name}': the text was changed outside qda; segments re-cut from it"
                 )
-                if saved and len(saved["segments"]) == len(pieces):
-                    _restore_originals(conn, interview.id, saved["segments"])
-                report.interviews += 1
-                report.segments += len(drafts)
-                report.codings_stored += _store_codings(
-                    conn, project, interview.id, s, pieces, id_map, saved, report
-                )
-    except Exception:
-        for path in media_written:
-            path.unlink(missing_ok=True)
-        raise
+            media_file = ""
+            if s.media is not None and project.root is not None:
+                suffix = PurePosixPath(s.media.filename).suffix.lower()
+                with archive.zip.open(s.media) as src:
+                    media_file = media.add(f"{interview_id}-{s.guid[:8]}{suffix}", src)
+            interview = project.add_interview(
+                pid,
+                drafts,
+                interview_id=interview_id,
+                title=(saved or {}).get("title", s.name if s.name != interview_id else ""),
+                language=(saved or {}).get("language", ""),
+                status=InterviewStatus((saved or {}).get("status", "imported")),
+                source_name=(saved or {}).get("source_name", s.media_name or s.name),
+                duration_s=(saved or {}).get("duration_s"),
+                media_file=media_file,
+            )
+            if saved and len(saved["segments"]) == len(pieces):
+                _restore_originals(conn, interview.id, saved["segments"])
+            report.interviews += 1
+            report.segments += len(drafts)
+            report.codings_stored += _store_codings(
+                conn, project, interview.id, s, pieces, id_map, saved, report
+            )
     return report
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from qda.errors import InvalidInput, NotFound, ProjectError
 from qda.job_queue import JobQueue
+from qda.media import INCOMING, MEDIA_DIR, recover_media
 from qda.models import (
     AttributeType,
     AttributeValue,
@@ -874,9 +875,12 @@ def open_project(path: str | Path, *, create: bool = False) -> Project:
             if f.read(16) != b"SQLite format 3\x00":
                 raise ProjectError(f"{db} is not a qda project (not an SQLite database)")
     try:
-        return Project(make_engine(f"sqlite:///{db}"), root)
+        project = Project(make_engine(f"sqlite:///{db}"), root)
     except sa.exc.DatabaseError as e:
         raise ProjectError(f"{db} could not be opened as a qda project: {e.orig}") from e
+    if (root / MEDIA_DIR / INCOMING).is_dir():  # an import of recordings was cut short
+        recover_media(root, {i.media_file for i in project.interviews if i.media_file})
+    return project
 
 
 def create_project(path: str | Path, name: str = "") -> Project:
