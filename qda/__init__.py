@@ -22,7 +22,12 @@ from qda.models import (
     SegmentDraft,
     SpeakerRole,
 )
+from qda.privacy import keep_third_parties_quiet
 from qda.store import Project, create_project, open_project
+
+# every entry point (CLI, app, worker, library use) imports this package first, before
+# ONNX Runtime or Matplotlib read these settings
+keep_third_parties_quiet()
 
 __version__ = "0.1.0"
 

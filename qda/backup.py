@@ -43,7 +43,8 @@ def backup_project(folder: Path, target: Path | None = None) -> BackupSummary:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     files = 0
-    with tempfile.TemporaryDirectory() as scratch:
+    # the snapshot is a full copy of the database: it stays beside the backup it goes into
+    with tempfile.TemporaryDirectory(prefix=".snapshot-", dir=target.parent) as scratch:
         copy = Path(scratch) / DB_FILE
         source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
         dest = sqlite3.connect(copy)

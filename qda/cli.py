@@ -62,6 +62,9 @@ BY = click.option(
 @click.version_option(package_name="qda")
 def main() -> None:
     """qda: transcribe, code and compare interviews across stakeholder groups."""
+    from qda.privacy import private_temp_dir
+
+    private_temp_dir()
 
 
 @main.command()

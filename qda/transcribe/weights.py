@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from qda.errors import QdaError
+from qda.privacy import cache_path
 
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 TINY_EN_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
@@ -46,8 +46,7 @@ class ModelSource:
 
 def cache_dir() -> Path:
     """The model cache: `$QDA_MODEL_CACHE`, else `~/.cache/qda/models`."""
-    env = os.environ.get("QDA_MODEL_CACHE")
-    path = Path(env) if env else Path.home() / ".cache" / "qda" / "models"
+    path = cache_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from qda.privacy import private_temp_dir
 from qda.ui.state import keep_worker_running
 
 PAGES = Path(__file__).parent / "views"
@@ -28,6 +29,7 @@ def main() -> None:
         st.Page(PAGES / "crosstab.py", title="Cross-tab & export", icon=":material/table_chart:"),
     ]
     page = st.navigation(pages)
+    private_temp_dir()
     keep_worker_running()
     page.run()
 
