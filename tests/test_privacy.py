@@ -31,6 +31,25 @@ WRITING_CALLS = (
 )
 
 
+def installed(tool: str) -> str:
+    """Path of a Debian tool, installing its package (as root, with apt-get) if missing,
+    as the browser tests do for Chromium."""
+    found = shutil.which(tool)
+    if found is None and shutil.which("apt-get") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", tool],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        found = shutil.which(tool)
+    if found is None:
+        pytest.skip(f"{tool} is not installed (sudo apt-get install {tool})")
+    return found
+
+
 def offline(command: list[str]) -> list[str]:
     """`command` in a network namespace with no way out (no root needed: a user
     namespace maps the current user)."""
@@ -89,8 +108,7 @@ def written_paths(trace: Path, cwd: Path) -> set[str]:
 
 
 def test_the_whole_pipeline_runs_offline_and_writes_only_where_it_should(tmp_path, model_cache):
-    if shutil.which("strace") is None:
-        pytest.skip("strace is not installed")
+    strace = installed("strace")
     project, exports = tmp_path / "study", tmp_path / "exports"
     home, temp, cwd = tmp_path / "home", tmp_path / "tmp", tmp_path / "cwd"
     for folder in (exports, home, temp, cwd):
@@ -108,7 +126,7 @@ def test_the_whole_pipeline_runs_offline_and_writes_only_where_it_should(tmp_pat
     }
     command = offline(
         [
-            "strace",
+            strace,
             "-f",
             "-qq",
             "-e",
