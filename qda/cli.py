@@ -152,10 +152,30 @@ def _run_app(
     flags = [f for f in STREAMLIT_FLAGS if not f.startswith("--server.maxUploadSize=")]
     command = [sys.executable, "-m", "streamlit", "run", str(script), *flags]
     command += [f"--server.port={port}", f"--server.maxUploadSize={chosen.upload_mb}"]
+    server = subprocess.Popen(command, env=env)
+    sys.exit(_serve(server))
+
+
+def _serve(server: subprocess.Popen) -> int:
+    """Wait for the app's server; stopping `qda app` (Ctrl+C, SIGTERM, a closed terminal)
+    stops the server too, instead of leaving it running without its parent."""
+    import signal
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     try:
-        sys.exit(subprocess.call(command, env=env))
+        return server.wait()
     except KeyboardInterrupt:
-        sys.exit(0)
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        return 0
 
 
 @main.command()

@@ -61,13 +61,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(project: Path, log: Path, timeout: float = 60) -> Iterator[str]:
-    """Start `qda app PROJECT` as a real process; yield its URL; stop it afterwards."""
+def running_app(
+    project: Path, log: Path, timeout: float = 60, options: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """Start `qda app PROJECT [OPTIONS]` as a real process; yield its URL; stop it
+    afterwards."""
     port = free_port()
     env = {**os.environ, "QDA_USER": "browser-test"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "qda.cli", "app", str(project), "--port", str(port)],
+            [sys.executable, "-m", "qda.cli", "app", str(project), "--port", str(port), *options],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

@@ -123,3 +123,23 @@ def test_upload_a_recording_and_read_its_transcript(browser, demo_copy):
         expect(page.get_by_test_id("stAudio")).to_be_visible()
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "transcript.png"), full_page=True)
+
+
+def test_a_recording_over_the_upload_limit_is_refused_in_the_browser(browser, demo_copy, tmp_path):
+    """`qda app --max-upload-mb 1`: the browser refuses a 2 MB recording before sending
+    it, says why, and the project gets nothing."""
+    big = tmp_path / "P16_long.wav"
+    big.write_bytes(b"RIFF" + b"\0" * 2_000_000)
+    with running_app(
+        demo_copy, ARTIFACTS / "app-limit.log", options=("--max-upload-mb", "1")
+    ) as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{url}/upload")
+        expect(page.get_by_text("Up to 1 MB and 4 hours per recording")).to_be_visible(
+            timeout=30_000
+        )
+        page.set_input_files("input[type=file]", str(big))
+        expect(page.get_by_text("File must be 1.0MB or smaller")).to_be_visible(timeout=20_000)
+        expect(page.get_by_role("button", name="Add and transcribe")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / "upload-limit.png"))
+    assert not (demo_copy / "media").exists()

@@ -81,3 +81,37 @@ def test_console_script_runs(tmp_path):
     qda_bin = [sys.executable, "-m", "qda.cli"]
     out = subprocess.run([*qda_bin, "--version"], capture_output=True, text=True, check=True)
     assert "0.1.0" in out.stdout
+
+
+def test_stopping_qda_app_stops_its_server(tmp_path):
+    """SIGTERM to `qda app` (a service manager, `kill`, a closed terminal) stops the
+    Streamlit server it started: nothing keeps serving the project without it."""
+    import signal
+    import time
+    import urllib.request
+
+    from tests.browser import free_port
+
+    qda.create_project(tmp_path / "p").close()
+    port = free_port()
+    app = subprocess.Popen(
+        [sys.executable, "-m", "qda.cli", "app", str(tmp_path / "p"), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    health = f"http://localhost:{port}/_stcore/health"
+
+    def serving() -> bool:
+        try:
+            with urllib.request.urlopen(health, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 60
+    while not serving():
+        assert app.poll() is None and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.2)
+    app.send_signal(signal.SIGTERM)
+    assert app.wait(timeout=20) == 0
+    assert not serving()

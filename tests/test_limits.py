@@ -30,11 +30,14 @@ def test_qda_app_hands_its_limits_to_streamlit_and_to_the_worker(monkeypatch, tm
 
     seen = {}
 
-    def call(command, env):
-        seen["command"], seen["env"] = command, env
-        return 0
+    class Server:
+        def __init__(self, command, env):
+            seen["command"], seen["env"] = command, env
 
-    monkeypatch.setattr(subprocess, "call", call)
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", Server)
     monkeypatch.setenv("QDA_MAX_AUDIO_HOURS", "6")
     result = CliRunner().invoke(
         main, ["app", "--max-upload-mb", "300", "--max-topic-segments", "900"]
@@ -49,7 +52,7 @@ def test_qda_app_hands_its_limits_to_streamlit_and_to_the_worker(monkeypatch, tm
     assert result.exit_code == 2 and "--max-upload-mb" in result.output
 
 
-def test_a_topic_run_over_the_segment_limit_is_refused_before_any_work(demo_path, monkeypatch):
+def test_a_topic_run_over_the_segment_limit_is_refused_before_any_work(demo_copy, monkeypatch):
     from qda.suggest.themes import theme_candidates
 
     class NoEmbedding:
@@ -60,11 +63,15 @@ def test_a_topic_run_over_the_segment_limit_is_refused_before_any_work(demo_path
 
     monkeypatch.setenv("QDA_MAX_TOPIC_SEGMENTS", "50")
     with pytest.raises(QdaError) as raised:
-        theme_candidates(qda.open_project(demo_path), NoEmbedding())
+        theme_candidates(qda.open_project(demo_copy), NoEmbedding())
     message = str(raised.value)
     assert "is more than the limit of 50" in message and "QDA_MAX_TOPIC_SEGMENTS" in message
-    result = CliRunner().invoke(main, ["suggest", str(demo_path), "--themes"])
+    result = CliRunner().invoke(main, ["suggest", str(demo_copy), "--themes"])
     assert result.exit_code == 1 and "the limit of 50" in result.output
+    from qda.suggest.runs import runs
+
+    (refused,) = runs(qda.open_project(demo_copy))  # the app shows it with its reason
+    assert refused.status == "failed" and "the limit of 50" in refused.error
 
 
 def test_recordings_over_the_size_or_length_limit_are_refused(project, monkeypatch):
