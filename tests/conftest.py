@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,11 +77,23 @@ def small_project(project: qda.Project) -> qda.Project:
 
 
 @pytest.fixture(scope="session")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo study, built once per run. Tests must not change it (copy it first)."""
     path = tmp_path_factory.mktemp("demo") / "demo-study"
     build_demo(path).close()
-    return path
+    before = _dump(path)
+    yield path
+    assert _dump(path) == before, "a test changed the shared demo study: use demo_copy"
+
+
+def _dump(project: Path) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(project / "project.sqlite")
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
 
 
 @pytest.fixture

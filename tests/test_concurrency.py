@@ -84,3 +84,41 @@ def test_two_processes_coding_at_once_lose_nothing_and_duplicate_nothing(demo_co
         total += len(made)
     assert {(s, c) for s, c, coder in rows if coder == "team"} == team
     assert total > 500  # they really did work at the same time
+
+
+def test_two_app_sessions_sharing_one_project_lose_nothing(demo_copy):
+    """The app serves every browser tab from one `Project` (cached per folder), each
+    tab's script on a thread of its own: two threads coding through it at once."""
+    import random
+    import threading
+    import time
+
+    project = qda.open_project(demo_copy)
+    segments = [s.id for s in project.segments()]
+    codes = [c.id for c in project.codes]
+    made: dict[str, set[tuple[int, str]]] = {"tab-1": set(), "tab-2": set()}
+    failures: list[BaseException] = []
+
+    def session(name: str) -> None:
+        rng = random.Random(name)
+        end = time.monotonic() + 10
+        try:
+            while time.monotonic() < end:
+                segment, code = rng.choice(segments), rng.choice(codes)
+                project.apply_code(segment, code, coder=name)
+                made[name].add((segment, code))
+                project.codings(interview_id=project.segment(segment).interview_id)  # a read
+        except BaseException as e:  # reported below, with the thread's name
+            failures.append(e)
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in made]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    rows = [(c.segment_id, c.code_id, c.coder) for c in qda.open_project(demo_copy).codings()]
+    assert len(rows) == len(set(rows))
+    for name, pairs in made.items():
+        assert {(s, c) for s, c, coder in rows if coder == name} == pairs
+    assert sum(map(len, made.values())) > 200
