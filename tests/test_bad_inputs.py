@@ -88,6 +88,10 @@ def generate(name: str, path: Path) -> None:
         _participants(path, 100_000)
     elif name == "csv/100001_rows.csv":
         _participants(path, 100_001)
+    elif name == "csv/huge.csv":
+        _participants(path, 900_000)  # 37 bytes a row: 33 MB
+        with path.open("ab") as f:
+            f.write(b"X,filler," + b"x" * 20_000_000 + b"\n")
     elif name == "qdpx/zip_bomb.qdpx":
         _zip_bomb(path)
     else:

@@ -13,7 +13,7 @@ import io
 from typing import BinaryIO
 
 from qda.errors import InvalidInput, InvalidInputs
-from qda.ingest.participants import decode_text
+from qda.ingest.participants import decode_text, read_table_bytes
 from qda.models import CodingOrigin
 from qda.store import Project
 
@@ -31,7 +31,7 @@ def import_codings_csv(
     Raises:
         InvalidInputs: every bad row, with its line and column; nothing was stored.
     """
-    text, _ = decode_text(stream.read(), source)
+    text, _ = decode_text(read_table_bytes(stream, source, "codings file"), source)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header and not (c == "coder" and default_coder)]

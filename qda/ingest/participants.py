@@ -41,6 +41,33 @@ class ParticipantTable:
     source: str = "participants.csv"
 
 
+MAX_TABLE_BYTES = 50_000_000  # 100,000 participants with many columns fit in a tenth of it
+
+
+def read_table_bytes(stream: BinaryIO, source: str, what: str) -> bytes:
+    """The bytes of a CSV file after checking it is one: not too large, and text, not
+    a spreadsheet saved under a .csv name.
+
+    Raises:
+        InvalidInput: naming the file.
+    """
+    data = stream.read(MAX_TABLE_BYTES + 1)
+    if len(data) > MAX_TABLE_BYTES:
+        raise InvalidInput(
+            f"larger than {MAX_TABLE_BYTES // 1_000_000} MB: is this really a {what}?",
+            source=source,
+        )
+    if data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
+        raise InvalidInput(
+            "this is an Excel workbook, not a CSV file: in Excel, use File > Save As > "
+            "CSV UTF-8, and import that file",
+            source=source,
+        )
+    if b"\x00" in data[:4096]:
+        raise InvalidInput("this is not a text file (it holds binary data)", source=source)
+    return data
+
+
 def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
     """Decode a text file: UTF-8 (with or without BOM), else Windows-1252/Latin-1."""
     try:
@@ -103,7 +130,7 @@ def read_participants_csv(
     Raises:
         InvalidInputs: every problem found, each with its line and column.
     """
-    text, warnings = decode_text(stream.read(), source)
+    text, warnings = decode_text(read_table_bytes(stream, source, "participants file"), source)
     if not text.strip():
         raise InvalidInputs([InvalidInput("the file is empty", source=source)])
     first_line = text.splitlines()[0]
