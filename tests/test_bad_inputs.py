@@ -21,6 +21,8 @@ from qda.audio import SAMPLE_RATE, load_audio
 from qda.cli import main
 from tests.conftest import RECORDINGS, REPO
 
+pytestmark = pytest.mark.slow  # a 3-hour recording, 100,000 participants, the app
+
 BAD = REPO / "tests" / "bad_inputs"
 CASES: dict[str, dict] = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))
 
