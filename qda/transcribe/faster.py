@@ -128,6 +128,7 @@ class FasterWhisperTranscriber:
             initial_prompt=options.initial_prompt,
             vad_filter=True,
             condition_on_previous_text=False,
+            **({"temperature": options.temperature} if options.temperature is not None else {}),
         )
         for s in segments:
             words = tuple(
