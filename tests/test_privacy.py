@@ -4,8 +4,9 @@ the project folder, the model cache and the files it was asked to export.
 The pipeline is the researcher's path through the `qda` command (import, transcribe a
 recording with Whisper, code-fit suggestions and topics with the embedding model, a
 cross-tab report, transcript and project exports, a backup) run in a network namespace
-of its own (`unshare --net`: no interface but loopback), under `strace`, which records
-every file the processes open for writing, create, rename or remove.
+of its own (`unshare --net`: no interface but loopback), under `strace` (with a seccomp
+filter, so only the traced calls stop the processes), which records every file the
+processes open for writing, create, rename or remove.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def test_the_whole_pipeline_runs_offline_and_writes_only_where_it_should(tmp_pat
             strace,
             "-f",
             "-qq",
+            "--seccomp-bpf",
             "-e",
             f"trace={WRITING_CALLS}",
             "-o",
@@ -140,10 +142,14 @@ def test_the_whole_pipeline_runs_offline_and_writes_only_where_it_should(tmp_pat
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "queued job" in done.stdout and "done" in done.stdout + done.stderr
+    written = written_paths(trace, cwd)
+    # the trace sees what it must see: the project's database, the exports, the recording
+    assert {str(project / "project.sqlite"), str(exports / "report.docx")} <= written
+    assert any(p.startswith(str(project / "media") + "/") for p in written)
     allowed = [project, exports, model_cache, Path("/dev/null")]
     outside = sorted(
         p
-        for p in written_paths(trace, cwd)
+        for p in written
         if not any(p == str(a) or p.startswith(f"{a}/") for a in allowed)
         # POSIX semaphores of joblib and multiprocessing: kernel objects, not files
         and not p.startswith("/dev/shm/sem.")
@@ -155,6 +161,27 @@ def test_the_whole_pipeline_runs_offline_and_writes_only_where_it_should(tmp_pat
     assert {p.name for p in exports.iterdir()} == {
         "report.docx", "crosstab.xlsx", "P15.docx", "study.qdpx",
     }  # fmt: skip
+
+
+def test_the_trace_catches_a_file_written_outside(tmp_path):
+    """The check above would fail: a child process's write into the home folder, and a
+    removal through a directory descriptor (as shutil.rmtree does), are both seen."""
+    strace = installed("strace")
+    trace = tmp_path / "trace.log"
+    script = (
+        "import os, pathlib, shutil, subprocess;"
+        f"subprocess.run(['touch', '{tmp_path}/home-leak']);"
+        f"d = pathlib.Path('{tmp_path}/scratch/inner'); d.mkdir(parents=True);"
+        "(d / 'quote.txt').write_text('x'); shutil.rmtree(d.parent)"
+    )
+    subprocess.run(
+        [strace, "-f", "-qq", "--seccomp-bpf", "-e", f"trace={WRITING_CALLS}", "-o", str(trace),
+         sys.executable, "-c", script],
+        check=True,
+    )  # fmt: skip
+    written = written_paths(trace, tmp_path)
+    assert str(tmp_path / "home-leak") in written
+    assert str(tmp_path / "scratch" / "inner" / "quote.txt") in written
 
 
 def test_the_app_sends_no_usage_statistics_and_serves_this_computer_only():
