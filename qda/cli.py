@@ -783,7 +783,9 @@ def suggest(
         return
     if themes_mode:
         from qda.suggest.runs import run_themes
+        from qda.suggest.themes import check_topic_size
 
+        check_topic_size(p)  # a run over the limit is refused before the model loads
         recorded = run_themes(p, load_embedder(model), seed=seed, topics=topics, by=current_user())
         run = recorded
         people = {x.id: x for x in p.participants}

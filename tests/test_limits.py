@@ -68,9 +68,12 @@ def test_a_topic_run_over_the_segment_limit_is_refused_before_any_work(demo_copy
     assert "is more than the limit of 50" in message and "QDA_MAX_TOPIC_SEGMENTS" in message
     result = CliRunner().invoke(main, ["suggest", str(demo_copy), "--themes"])
     assert result.exit_code == 1 and "the limit of 50" in result.output
-    from qda.suggest.runs import runs
+    from qda.suggest.runs import run_themes, runs
 
-    (refused,) = runs(qda.open_project(demo_copy))  # the app shows it with its reason
+    assert runs(qda.open_project(demo_copy)) == []  # refused before a run was recorded
+    with pytest.raises(QdaError):  # in the app: the run is recorded as failed, with why
+        run_themes(qda.open_project(demo_copy), NoEmbedding(), by="anna")
+    (refused,) = runs(qda.open_project(demo_copy))
     assert refused.status == "failed" and "the limit of 50" in refused.error
 
 

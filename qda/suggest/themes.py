@@ -33,7 +33,7 @@ import numpy as np
 
 from qda.errors import QdaError
 from qda.limits import ENV, limits
-from qda.models import Code, SpeakerRole
+from qda.models import Code, Segment, SpeakerRole
 from qda.store import Project
 from qda.suggest.codefit import code_space
 from qda.suggest.embed import Embedder, cached_embeddings
@@ -122,6 +122,27 @@ class ThemeRun:
     reused: bool = False  # the reduction came from memory: only the clustering ran
 
 
+def check_topic_size(project: Project) -> list[Segment]:
+    """The participant segments no one has coded, which a topic run goes over.
+
+    Raises:
+        QdaError: more of them than the limit (checked before a model is loaded).
+    """
+    coded = {c.segment_id for c in project.codings()}
+    candidates = [
+        s
+        for s in project.segments()
+        if s.role is not SpeakerRole.INTERVIEWER and s.text.strip() and s.id not in coded
+    ]
+    if len(candidates) > (allowed := limits().topic_segments):
+        raise QdaError(
+            f"a topic run over {len(candidates):,} uncoded segments is more than the limit of "
+            f"{allowed:,}: code more of them first, or raise the limit "
+            f"({ENV['topic_segments']}, or `qda app --max-topic-segments N`)"
+        )
+    return candidates
+
+
 def theme_candidates(
     project: Project, embedder: Embedder, *, seed: int = 0, topics: int | None = None
 ) -> ThemeRun:
@@ -134,17 +155,7 @@ def theme_candidates(
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import CountVectorizer
 
-    coded = {c.segment_id for c in project.codings()}
-    segments = [
-        s for s in project.segments() if s.role is not SpeakerRole.INTERVIEWER and s.text.strip()
-    ]
-    candidates = [s for s in segments if s.id not in coded]
-    if len(candidates) > (allowed := limits().topic_segments):
-        raise QdaError(
-            f"a topic run over {len(candidates):,} uncoded segments is more than the limit of "
-            f"{allowed:,}: code more of them first, or raise the limit "
-            f"({ENV['topic_segments']}, or `qda app --max-topic-segments N`)"
-        )
+    candidates = check_topic_size(project)
     vectors = cached_embeddings(project, embedder, [s.text for s in candidates])
     set_aside = 0
     space = code_space(project, embedder)
