@@ -31,21 +31,26 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def chromium_path() -> str:
-    """Path of Debian's Chromium, installing the `chromium` package if needed."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if shutil.which("apt-get") and os.geteuid() == 0:
+def debian_tool(command: str, package: str | None = None) -> str | None:
+    """Path of a command from a Debian package, installing the package (apt-get, as
+    root) when it is missing; None where that cannot be done."""
+    found = shutil.which(command)
+    if found is None and shutil.which("apt-get") and os.geteuid() == 0:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
         subprocess.run(
-            ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", package or command],
             check=True,
             env=env,
             capture_output=True,
         )
-        found = shutil.which("chromium")
+        found = shutil.which(command)
+    return found
+
+
+def chromium_path() -> str:
+    """Path of Debian's Chromium, installing the `chromium` package if needed."""
+    found = shutil.which("chromium-browser") or debian_tool("chromium")
     if not found:
         pytest.fail(
             "the browser tests need Chromium: install Debian's package "

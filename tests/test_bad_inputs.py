@@ -5,7 +5,6 @@ project that still opens and works afterwards."""
 
 from __future__ import annotations
 
-import io
 import sqlite3
 import wave
 import zipfile
@@ -20,21 +19,12 @@ import qda
 from qda.audio import SAMPLE_RATE, load_audio
 from qda.cli import main
 from tests.conftest import RECORDINGS, REPO
+from tests.test_audio import _wav_bytes, encode
 
 pytestmark = pytest.mark.slow  # a 3-hour recording, 100,000 participants, the app
 
 BAD = REPO / "tests" / "bad_inputs"
 CASES: dict[str, dict] = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))
-
-
-def _wav(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
-    return buffer.getvalue()
 
 
 def _speech() -> np.ndarray:
@@ -69,23 +59,23 @@ def _zip_bomb(path: Path) -> None:
 
 def generate(name: str, path: Path) -> None:
     """Make the generated file `name` at `path`."""
-    from tests.test_audio import encode
-
     if name == "audio/truncated.wav":
-        path.write_bytes(_wav(_speech())[: 44 + 2 * int(2.7 * SAMPLE_RATE)])
+        path.write_bytes(_wav_bytes(_speech())[: 44 + 2 * int(2.7 * SAMPLE_RATE)])
     elif name == "audio/cut_off.m4a":
         whole = encode(_speech(), path.with_suffix(".whole.m4a"), "aac").read_bytes()
         path.write_bytes(whole[: len(whole) // 2])
     elif name == "audio/video_without_audio.mp4":
         encode(None, path, "aac", video=True)
     elif name == "audio/clip_0.1s.wav":
-        path.write_bytes(_wav(_speech()[2 * SAMPLE_RATE : 2 * SAMPLE_RATE + SAMPLE_RATE // 10]))
+        path.write_bytes(
+            _wav_bytes(_speech()[2 * SAMPLE_RATE : 2 * SAMPLE_RATE + SAMPLE_RATE // 10])
+        )
     elif name == "audio/silence.wav":
-        path.write_bytes(_wav(np.zeros(5 * SAMPLE_RATE, np.float32)))
+        path.write_bytes(_wav_bytes(np.zeros(5 * SAMPLE_RATE, np.float32)))
     elif name == "audio/three_hours.wav":
         _three_hours(path)
     elif name == "audio/too_big.wav":
-        path.write_bytes(_wav(np.tile(_speech(), 12)[: 95 * SAMPLE_RATE]))  # 3 MB
+        path.write_bytes(_wav_bytes(np.tile(_speech(), 12)[: 95 * SAMPLE_RATE]))  # 3 MB
     elif name == "csv/100000_rows.csv":
         _participants(path, 100_000)
     elif name == "csv/100001_rows.csv":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from qda.ui.settings import STREAMLIT_SETTINGS
+from tests.browser import debian_tool
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -33,19 +33,8 @@ WRITING_CALLS = (
 
 
 def installed(tool: str) -> str:
-    """Path of a Debian tool, installing its package (as root, with apt-get) if missing,
-    as the browser tests do for Chromium."""
-    found = shutil.which(tool)
-    if found is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "--no-install-recommends", tool],
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        found = shutil.which(tool)
+    """Path of a Debian tool, installed if missing (as the browser tests do Chromium)."""
+    found = debian_tool(tool)
     if found is None:
         pytest.skip(f"{tool} is not installed (sudo apt-get install {tool})")
     return found
