@@ -39,6 +39,8 @@ def private_temp_dir() -> None:
     """Temporary files of this process into qda's cache (called by the `qda` command and
     the app, not on import: a program that uses qda as a library keeps its own)."""
     private = cache_path() / "tmp"
+    if tempfile.tempdir == str(private):
+        return  # the app calls this on every page run
     try:
         private.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
