@@ -265,9 +265,8 @@ class Worker:
             raise QdaError(f"the recording of {interview.id} is missing from the project folder")
         project.update_job(job.id, phase="reading the recording")
         with path.open("rb") as f:
-            audio = load_audio(
-                f, interview.source_name, max_seconds=float("inf")
-            )  # checked when added
+            # its length was checked when it was added: a limit lowered since does not apply
+            audio = load_audio(f, interview.source_name, max_seconds=float("inf"))
         plan = channel_plan(audio, request.speakers)
         total = audio.duration * len(plan)
         project.update_job(job.id, duration_s=total, phase="loading the model")
