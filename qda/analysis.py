@@ -12,8 +12,9 @@ default) and a total. Cells count, selectably:
 - **words**: words in the coded segments.
 
 Filters: only participant speech (interviewer turns left out; on by default),
-interview language, coder, interviews. `Crosstab.definition` says in words what each
-number is, for the report.
+interview language, coder, interviews. Interviews excluded from analysis (withdrawn
+consent, placeholders, pilots) are never counted, in cells or in bases.
+`Crosstab.definition` says in words what each number is, for the report.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Fi
         return NO_VALUE if value in (None, "") else str(value)
 
     segments = project.segment_frame()
-    keep = pd.Series(True, index=segments.index)
+    keep = ~segments.excluded.astype(bool)  # excluded interviews never count
     if filters.interviews:
         keep &= segments.interview.isin(filters.interviews)
     if filters.languages:

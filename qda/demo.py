@@ -22,7 +22,6 @@ from qda.ingest import (
     import_transcripts,
     read_participants_csv,
 )
-from qda.ingest.transcripts import TranscriptFormat
 from qda.store import DB_FILE, Project, create_project, open_project
 
 DEMO_NAME = "Digital by default? (demo study)"
@@ -69,8 +68,7 @@ def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
         with (samples / "participants.csv").open("rb") as f:
             table = read_participants_csv(f, "participants.csv")
         import_participants(project, table)
-        suffixes = {f".{fmt}" for fmt in TranscriptFormat}
-        files = sorted(p for p in samples.iterdir() if p.suffix in suffixes)
+        files = sorted(samples / name for name in table.transcript_files)
         streams = [(p.name, p.open("rb")) for p in files]
         try:
             import_transcripts(project, streams, transcript_files=table.transcript_files)

@@ -14,6 +14,7 @@ class InvalidInput(QdaError):
         message: what is wrong, e.g. "stakeholder_group is empty".
         source: the file name, e.g. "participants.csv".
         line: 1-based line in the file (the header of a CSV is line 1).
+        paragraph: 1-based paragraph of a Word, OpenDocument or HTML file.
         row: 1-based row of a table edited in the app (where there are no lines).
         column: column or field name.
     """
@@ -24,12 +25,14 @@ class InvalidInput(QdaError):
         *,
         source: str = "",
         line: int | None = None,
+        paragraph: int | None = None,
         row: int | None = None,
         column: str | None = None,
     ) -> None:
         self.message = message
         self.source = source
         self.line = line
+        self.paragraph = paragraph
         self.row = row
         self.column = column
         super().__init__(str(self))
@@ -39,6 +42,8 @@ class InvalidInput(QdaError):
         parts = [self.source] if self.source else []
         if self.line is not None:
             parts.append(f"line {self.line}")
+        if self.paragraph is not None:
+            parts.append(f"paragraph {self.paragraph}")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:

@@ -96,6 +96,13 @@ class Interview:
     error: str = ""  # why the last job failed, in words a researcher can act on
     created_at: dt.datetime | None = None
     media_file: str = ""  # the recording, relative to the project folder ("" = none)
+    excluded_reason: str = ""  # why it is left out of the analysis ("" = it counts)
+    excluded_by: str = ""
+
+    @property
+    def excluded(self) -> bool:
+        """Left out of every count, base, suggestion and export."""
+        return bool(self.excluded_reason)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ class ExportSummary:
     selections: int
     codings: int
     codes: int
+    excluded: int = 0  # interviews excluded from analysis, left out of the file
 
 
 def transcript_text(segments) -> tuple[str, list[tuple[int, int]]]:
@@ -138,13 +139,15 @@ def transcript_text(segments) -> tuple[str, list[tuple[int, int]]]:
 
 def export_qdpx(project: Project, out: BinaryIO) -> ExportSummary:
     """Write the whole project as a `.qdpx` file (its `project.qde` valid against
-    REFI-QDA's Project.xsd)."""
+    REFI-QDA's Project.xsd). Interviews excluded from analysis are left out: a file
+    made to share must not carry a withdrawn participant's words."""
     ET.register_namespace("", NS)
     ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
     root = ET.Element(
         f"{{{NS}}}Project", {"name": project.name, "origin": f"qda {qda.__version__}"}
     )
-    codings = project.codings()
+    analysed = {s.id for s in project.segments(analysed_only=True)}
+    codings = [c for c in project.codings() if c.segment_id in analysed]
     coders = sorted({c.coder for c in codings})
     if coders:
         users = ET.SubElement(root, f"{{{NS}}}Users")
@@ -172,9 +175,9 @@ def export_qdpx(project: Project, out: BinaryIO) -> ExportSummary:
                 {"guid": variable_guids[name], "name": name, "typeOfVariable": kind},
             )
 
-    interviews = [i for i in project.interviews]
+    interviews = [i for i in project.interviews if not i.excluded]
     segments_of = defaultdict(list)
-    for s in project.segments():
+    for s in project.segments(analysed_only=True):
         segments_of[s.interview_id].append(s)
     with_text = [i for i in interviews if segments_of[i.id]]
     source_guid = {i.id: _guid("source", i.id) for i in with_text}
@@ -351,6 +354,7 @@ def export_qdpx(project: Project, out: BinaryIO) -> ExportSummary:
         selections=n_selections,
         codings=len(codings),
         codes=len(codebook.walk()),
+        excluded=sum(i.excluded for i in project.interviews),
     )
 
 
@@ -901,7 +905,7 @@ def _drafts(s: _Source, pieces, saved) -> list[SegmentDraft]:
             )
             for (a, b, _, _), x in zip(pieces, saved["segments"], strict=True)
         ]
-    from qda.ingest.transcripts import assign_roles
+    from qda.ingest.speakers import assign_roles
 
     drafts = []
     points = s.times
@@ -915,7 +919,7 @@ def _drafts(s: _Source, pieces, saved) -> list[SegmentDraft]:
         if drafts[k].start is not None and drafts[k + 1].start is not None:
             d = drafts[k]
             drafts[k] = SegmentDraft(d.text, d.speaker, d.role, d.start, drafts[k + 1].start)
-    return assign_roles(drafts) if any(d.speaker for d in drafts) else drafts
+    return assign_roles(drafts)[0] if any(d.speaker for d in drafts) else drafts
 
 
 def _restore_originals(conn, interview_id: str, saved_segments) -> None:

@@ -73,6 +73,11 @@ interviews_t = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     # v2: the recording, stored in the project folder (path relative to it)
     sa.Column("media_file", sa.String, nullable=False, server_default=""),
+    # v5: left out of every count, base, suggestion and export (withdrawn consent, a
+    # placeholder, a pilot), with why, by whom and when; "" = part of the analysis
+    sa.Column("excluded_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("excluded_by", sa.String, nullable=False, server_default=""),
+    sa.Column("excluded_at", sa.DateTime),
 )
 segments_t = sa.Table(
     "segments",
@@ -242,6 +247,17 @@ def _migrate_4_suggestion_runs(conn: Connection) -> None:
     suggestion_runs_t.create(conn)
 
 
+def _migrate_5_excluded(conn: Connection) -> None:
+    """0.5: interviews excluded from analysis."""
+    conn.exec_driver_sql(
+        "ALTER TABLE interviews ADD COLUMN excluded_reason TEXT NOT NULL DEFAULT ''"
+    )
+    conn.exec_driver_sql(
+        "ALTER TABLE interviews ADD COLUMN excluded_by VARCHAR NOT NULL DEFAULT ''"
+    )
+    conn.exec_driver_sql("ALTER TABLE interviews ADD COLUMN excluded_at DATETIME")
+
+
 # Ordered upgrades: MIGRATIONS[i] brings schema version i + 1 to i + 2 (version 1 is the
 # first release). A new project is created at the latest version directly from the
 # table definitions above. Never edit a released migration; append a new one, and
@@ -250,6 +266,7 @@ MIGRATIONS: list[Migration] = [
     _migrate_2_jobs,
     _migrate_3_embeddings,
     _migrate_4_suggestion_runs,
+    _migrate_5_excluded,
 ]
 LATEST = len(MIGRATIONS) + 1
 

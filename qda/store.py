@@ -421,17 +421,68 @@ class Project(TranscriptEdits, JobQueue):
             )
         return self.interview(interview_id)
 
+    def exclude_interview(self, interview_id: str, reason: str = "", *, by: str) -> Interview:
+        """Leave an interview out of every count, base, suggestion and export (withdrawn
+        consent, a placeholder, a pilot). Its transcript and codings are kept, so
+        `include_interview` brings it back as it was."""
+        reason = " ".join(reason.split()) or "excluded from analysis"
+        with self.transaction() as conn:
+            self.interview(interview_id)
+            conn.execute(
+                sa.update(interviews_t)
+                .where(interviews_t.c.id == interview_id)
+                .values(excluded_reason=reason, excluded_by=by, excluded_at=_now())
+            )
+        return self.interview(interview_id)
+
+    def include_interview(self, interview_id: str, *, by: str) -> Interview:
+        """Bring an excluded interview back into the analysis."""
+        with self.transaction() as conn:
+            self.interview(interview_id)
+            conn.execute(
+                sa.update(interviews_t)
+                .where(interviews_t.c.id == interview_id)
+                .values(excluded_reason="", excluded_by="", excluded_at=None)
+            )
+        return self.interview(interview_id)
+
+    @property
+    def interviewer_names(self) -> list[str]:
+        """The study's interviewers, by name: found first when a transcript's speaker
+        roles are set on import."""
+        with self._read() as conn:
+            return json.loads(_get_meta(conn, "interviewers") or "[]")
+
+    def set_interviewer_names(self, names: Sequence[str]) -> list[str]:
+        cleaned = list(dict.fromkeys(" ".join(n.split()) for n in names if n.strip()))
+        with self.transaction() as conn:
+            _set_meta(conn, "interviewers", json.dumps(cleaned, ensure_ascii=False))
+        return cleaned
+
     def media_path(self, interview: Interview) -> Path | None:
         """The stored recording of an interview, if there is one."""
         if not interview.media_file or self.root is None:
             return None
         return self.root / interview.media_file
 
-    def segments(self, interview_id: str | None = None) -> list[Segment]:
-        """Segments of one interview in order, or of all interviews."""
+    def segments(
+        self, interview_id: str | None = None, *, analysed_only: bool = False
+    ) -> list[Segment]:
+        """Segments of one interview in order, or of all interviews.
+
+        Args:
+            analysed_only: leave out the segments of excluded interviews (what
+                suggestions and analyses go over).
+        """
         query = sa.select(segments_t).order_by(segments_t.c.interview_id, segments_t.c.idx)
         if interview_id is not None:
             query = query.where(segments_t.c.interview_id == interview_id)
+        if analysed_only:
+            query = query.where(
+                segments_t.c.interview_id.in_(
+                    sa.select(interviews_t.c.id).where(interviews_t.c.excluded_reason == "")
+                )
+            )
         with self._read() as conn:
             return [_segment(r) for r in conn.execute(query)]
 
@@ -445,7 +496,8 @@ class Project(TranscriptEdits, JobQueue):
 
     def segment_frame(self):
         """All segments as one pandas table, without their text (for analysis of large
-        studies: no row objects). `words` counts the words of each segment's text."""
+        studies: no row objects). `words` counts the words of each segment's text;
+        `excluded` says the interview is left out of the analysis."""
         text = sa.func.trim(sa.func.replace(segments_t.c.text, "\n", " "))
         words = sa.case(
             (text == "", 0),
@@ -461,6 +513,7 @@ class Project(TranscriptEdits, JobQueue):
             words.label("words"),
             interviews_t.c.participant_id.label("participant"),
             interviews_t.c.language,
+            (interviews_t.c.excluded_reason != "").label("excluded"),
         ).join(interviews_t, interviews_t.c.id == segments_t.c.interview_id)
         return _frame(self, query, list(query.selected_columns.keys()))
 
@@ -796,6 +849,8 @@ def _interview(r: sa.Row) -> Interview:
         error=r.error,
         created_at=r.created_at,
         media_file=r.media_file,
+        excluded_reason=r.excluded_reason,
+        excluded_by=r.excluded_by,
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from qda.errors import InvalidInput, InvalidInputs
 from qda.ingest import import_transcripts, match_participant, read_transcript
-from qda.ingest.transcripts import assign_roles
+from qda.ingest.speakers import assign_roles
 from qda.models import Participant, SegmentDraft, SpeakerRole
 from tests.conftest import as_file
 
@@ -36,14 +36,19 @@ def test_plain_text_without_timestamps_and_with_a_header():
     text = "Interview 3, Lille\n\nQ: Comment allez-vous ?\nR: Bien, merci.\n"
     t = read_transcript(as_file(text), "P03.txt")
     assert [(s.speaker, s.text) for s in t.segments] == [
-        ("", "Interview 3, Lille"),
         ("Q", "Comment allez-vous ?"),
         ("R", "Bien, merci."),
     ]
-    assert t.segments[0].role is SpeakerRole.OTHER
-    assert t.segments[1].role is SpeakerRole.INTERVIEWER
-    assert "line 1: text before the first speaker turn" in t.warnings[0]
+    assert t.left_out == ["Interview 3, Lille"] and t.title == "Interview 3, Lille"
+    assert t.segments[0].role is SpeakerRole.INTERVIEWER
     assert all(s.start is None for s in t.segments)
+
+
+def test_long_text_before_the_first_turn_is_kept_as_speech():
+    speech = "So I was saying, before you switched it on, " * 5
+    t = read_transcript(as_file(f"{speech}\nQ: Go on?\nR: Yes.\n"), "x.txt")
+    assert t.segments[0].text == speech.strip() and t.segments[0].speaker == ""
+    assert "line 1: text before the first speaker turn" in t.warnings[0]
 
 
 def test_text_without_any_speaker_is_split_into_paragraphs():
@@ -107,14 +112,16 @@ def test_srt():
             "1\n00:00:05,000 --> 00:00:03,000\nHi\n",
             "a.srt, line 2: the cue ends before it starts",
         ),
-        ("a.vtt", "1\n00:00.000 --> 00:01.000\nHi\n", "a.vtt, line 1: not a WebVTT file"),
+        ("a.vtt", "Hi\nthere\n", "a.vtt, line 1: not a WebVTT file"),
         (
             "a.txt",
             "[00:01:00] A: one\n[00:00:10] B: two\n",
             "a.txt, line 2: this turn starts before",
         ),
         ("a.txt", "\n\n  \n", "a.txt: no text found"),
-        ("a.docx", "PK\x03\x04", "unknown transcript format '.docx'"),
+        ("a.doc", "x", "a.doc: this is an old Word 97–2003 file"),
+        ("a.xyz", "x", "unknown transcript format '.xyz'"),
+        ("a.docx", "PK\x03\x04", "a.docx: this Word file is damaged"),
         ("a.txt", "\x00\x01binary", "a.txt: this is not a text file"),
     ],
 )
@@ -125,7 +132,7 @@ def test_bad_transcripts_name_the_place(name, content, expected):
 
 
 def test_interviewer_guessed_from_questions_when_labels_are_names():
-    segments = assign_roles(
+    segments, _ = assign_roles(
         [
             SegmentDraft("How did it start?", "Sara"),
             SegmentDraft("With a letter.", "Jonas"),

@@ -65,7 +65,11 @@ def code_space(project: Project, embedder: Embedder) -> CodeSpace:
     parents = {c.parent_id for c in codes}
     leaves = [c for c in codes if c.id not in parents]
     coded: dict[str, list[int]] = {}
+    frame = project.segment_frame()
+    analysed = set(frame.segment_id[~frame.excluded.astype(bool)].tolist())
     for coding in project.codings():
+        if coding.segment_id not in analysed:
+            continue  # an excluded interview teaches no code
         if coding.segment_id not in coded.setdefault(coding.code_id, []):
             coded[coding.code_id].append(coding.segment_id)
     example_ids = sorted({i for c in leaves for i in coded.get(c.id, [])})
@@ -100,7 +104,7 @@ def suggest_codes(
     coded_segments = {c.segment_id for c in project.codings()}
     targets = [
         s
-        for s in project.segments(interview_id)
+        for s in project.segments(interview_id, analysed_only=True)
         if s.role is not SpeakerRole.INTERVIEWER and s.id not in coded_segments
     ]
     if not targets or not project.codes:

@@ -45,9 +45,11 @@ def refine_hints(
     from sklearn.metrics import silhouette_score
 
     paths = {v.id: k for k, v in project.code_paths().items()}
-    texts = {s.id: s.text for s in project.segments()}
+    texts = {s.id: s.text for s in project.segments(analysed_only=True)}
     members: dict[str, list[int]] = {}
     for c in project.codings():
+        if c.segment_id not in texts:
+            continue  # an excluded interview's codings
         if c.segment_id not in members.setdefault(c.code_id, []):
             members[c.code_id].append(c.segment_id)
     judged = {code: sorted(ids) for code, ids in members.items() if len(ids) >= MIN_GROUP}

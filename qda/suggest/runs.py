@@ -149,7 +149,7 @@ def participant_texts(project: Project) -> list[str]:
 
     return [
         s.text
-        for s in project.segments()
+        for s in project.segments(analysed_only=True)
         if s.role is not SpeakerRole.INTERVIEWER and s.text.strip()
     ]
 

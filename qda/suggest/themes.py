@@ -131,7 +131,7 @@ def check_topic_size(project: Project) -> list[Segment]:
     coded = {c.segment_id for c in project.codings()}
     candidates = [
         s
-        for s in project.segments()
+        for s in project.segments(analysed_only=True)
         if s.role is not SpeakerRole.INTERVIEWER and s.text.strip() and s.id not in coded
     ]
     if len(candidates) > (allowed := limits().topic_segments):
