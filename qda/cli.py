@@ -220,18 +220,40 @@ def import_participants_cmd(project: Path, csv_file) -> None:
 
 @main.command("import-transcripts")
 @PROJECT
-@click.argument(
-    "files", type=click.Path(exists=True, dir_okay=False, path_type=Path), nargs=-1, required=True
-)
+@click.argument("files", type=click.Path(exists=True, path_type=Path), nargs=-1, required=True)
 @click.option(
     "--participants-csv",
     type=click.File("rb"),
     help="A participants CSV whose transcript_file column links files to participants.",
 )
+@click.option(
+    "--participant", help="The participant of every file given (else from each file's name)."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show how each file would be read (format, turns, speakers and roles) and change nothing.",
+)
+@click.option(
+    "--exclude-placeholders",
+    is_flag=True,
+    help="Exclude from analysis a file that is only a placeholder notice.",
+)
+@BY
 @_errors_as_messages
-def import_transcripts_cmd(project: Path, files: tuple[Path, ...], participants_csv) -> None:
-    """Add transcripts (.txt, .vtt, .srt) as interviews of their participants."""
-    from qda.ingest import import_transcripts, read_participants_csv
+def import_transcripts_cmd(
+    project: Path,
+    files: tuple[Path, ...],
+    participants_csv,
+    participant: str | None,
+    dry_run: bool,
+    exclude_placeholders: bool,
+    by: str,
+) -> None:
+    """Add transcripts as interviews of their participants: Word (.docx), OpenDocument
+    (.odt), text, Otter.ai, Zoom and Teams (.vtt, .docx), Rev, noScribe (.html), SRT.
+    FILES may be folders: every transcript file in them is read."""
+    from qda.ingest import import_transcripts, preview_transcripts, read_participants_csv
     from qda.store import open_project
 
     p = open_project(project)
@@ -240,18 +262,143 @@ def import_transcripts_cmd(project: Path, files: tuple[Path, ...], participants_
         links = read_participants_csv(
             participants_csv, Path(participants_csv.name).name
         ).transcript_files
-    streams = [(f.name, f.open("rb")) for f in files]
+    paths = _transcript_paths(files)
+    streams = [(f.name, f.open("rb")) for f in paths]
+    chosen = {f.name: participant for f in paths} if participant else None
     try:
-        result = import_transcripts(p, streams, transcript_files=links)
+        if dry_run:
+            for preview in preview_transcripts(p, streams, transcript_files=links):
+                _print_preview(preview, participant)
+            click.echo("nothing was changed (--dry-run)")
+            return
+        result = import_transcripts(
+            p,
+            streams,
+            transcript_files=links,
+            participants=chosen,
+            exclude_placeholders=exclude_placeholders,
+            by=by,
+        )
     finally:
         for _, s in streams:
             s.close()
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     for interview in result.added:
-        click.echo(f"added {interview.id} from {interview.source_name}")
+        note = " (excluded from analysis)" if interview.id in result.excluded else ""
+        click.echo(
+            f"added {interview.id} from {interview.source_name}{note}: "
+            f"{result.readings[interview.source_name]}"
+        )
     for name in result.skipped:
         click.echo(f"skipped {name}: already in the project")
+    for interview_id, notice in result.placeholders.items():
+        click.secho(
+            f"{interview_id} looks like a placeholder, not an interview (“{notice}”): "
+            f"leave it out of the analysis with `qda exclude {project} {interview_id} "
+            '--reason "placeholder"`',
+            fg="yellow",
+        )
+
+
+def _transcript_paths(given: tuple[Path, ...]) -> list[Path]:
+    """The files given, with each folder replaced by the transcript files in it."""
+    from qda.ingest import TRANSCRIPT_EXTENSIONS
+
+    out: list[Path] = []
+    for path in given:
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(
+            f
+            for f in path.iterdir()
+            if f.is_file()
+            and not f.name.startswith((".", "~$"))
+            and f.suffix.lower().lstrip(".") in TRANSCRIPT_EXTENSIONS
+        )
+        if not found:
+            raise click.UsageError(f"no transcript files in the folder {path}")
+        out.extend(found)
+    return out
+
+
+def _print_preview(preview, participant: str | None) -> None:
+    click.echo(f"{preview.name}:")
+    problems = [] if participant and preview.transcript else preview.problems
+    for problem in problems:
+        click.secho(f"  cannot import: {problem}", fg="red")
+    t = preview.transcript
+    if t is None:
+        return
+    pid = participant or preview.participant
+    click.echo(f"  participant: {pid or '?'}")
+    click.echo(f"  read as: {t.format_label}, {len(t.segments)} turns")
+    if preview.duplicate:
+        click.echo(f"  already in the project as {preview.duplicate}: it would be skipped")
+    for s in t.speakers:
+        click.echo(f"  speaker {s.speaker!r}: {s.role}, {s.turns} turns ({s.reason})")
+    if t.left_out:
+        click.echo(f"  left out before the first turn: {' | '.join(t.left_out)[:200]}")
+    for seg in t.segments[:3]:
+        who = seg.speaker or "(no speaker)"
+        click.echo(f"    {who}: {seg.text[:90]}")
+    for warning in t.warnings:
+        click.secho(f"  warning: {warning}", fg="yellow")
+    if t.placeholder:
+        click.secho(f"  looks like a placeholder: “{t.placeholder}”", fg="yellow")
+
+
+@main.command("config")
+@PROJECT
+@click.option(
+    "--interviewer",
+    "interviewers",
+    multiple=True,
+    help="A name of the study's interviewers (repeatable): their turns in imported "
+    "transcripts are interviewer turns. Replaces the list.",
+)
+@click.option("--clear-interviewers", is_flag=True, help="Forget the interviewers' names.")
+@_errors_as_messages
+def config_cmd(project: Path, interviewers: tuple[str, ...], clear_interviewers: bool) -> None:
+    """Show or change the project's settings."""
+    from qda.store import open_project
+
+    p = open_project(project)
+    if clear_interviewers:
+        p.set_interviewer_names([])
+    if interviewers:
+        p.set_interviewer_names(interviewers)
+    names = p.interviewer_names
+    click.echo(f"interviewers: {', '.join(names) if names else '(none: found by role words)'}")
+
+
+@main.command("exclude")
+@PROJECT
+@click.argument("interview")
+@click.option("--reason", default="", help="Why (withdrawn consent, placeholder, pilot, …).")
+@BY
+@_errors_as_messages
+def exclude_cmd(project: Path, interview: str, reason: str, by: str) -> None:
+    """Leave an interview out of every count, base, suggestion and export (its
+    transcript and codings are kept; `qda include` brings it back)."""
+    from qda.store import open_project
+
+    done = open_project(project).exclude_interview(interview, reason, by=by)
+    click.echo(f"{done.id} excluded from analysis: {done.excluded_reason}")
+
+
+@main.command("include")
+@PROJECT
+@click.argument("interview")
+@BY
+@_errors_as_messages
+def include_cmd(project: Path, interview: str, by: str) -> None:
+    """Bring an excluded interview back into the analysis."""
+    from qda.store import open_project
+
+    done = open_project(project).include_interview(interview, by=by)
+    click.echo(f"{done.id} is part of the analysis again")
 
 
 @main.command("import-codebook")
@@ -313,10 +460,15 @@ def export_qdpx_cmd(project: Path, output: Path) -> None:
     with partial.open("wb") as f:
         summary = export_qdpx(p, f)
     partial.replace(output)
+    left_out = (
+        f"; {summary.excluded} interviews excluded from analysis left out"
+        if summary.excluded
+        else ""
+    )
     click.echo(
         f"wrote {output}: {summary.cases} cases, {summary.sources} text sources "
         f"({summary.audio_sources} with their recording), {summary.codes} codes, "
-        f"{summary.selections} selections, {summary.codings} codings"
+        f"{summary.selections} selections, {summary.codings} codings{left_out}"
     )
 
 

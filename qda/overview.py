@@ -10,8 +10,10 @@ from qda.store import Project
 
 
 def participants_table(project: Project) -> pd.DataFrame:
-    """One row per participant: id, pseudonym, group, each attribute, interviews, codings."""
-    interviews = Counter(i.participant_id for i in project.interviews)
+    """One row per participant: id, pseudonym, group, each attribute, interviews that
+    count and interviews excluded from analysis."""
+    interviews = Counter(i.participant_id for i in project.interviews if not i.excluded)
+    excluded = Counter(i.participant_id for i in project.interviews if i.excluded)
     attribute_names = list(project.attribute_types)
     rows = [
         {
@@ -20,27 +22,38 @@ def participants_table(project: Project) -> pd.DataFrame:
             "stakeholder_group": p.stakeholder_group,
             **{name: p.attributes.get(name) for name in attribute_names},
             "interviews": interviews[p.id],
+            "excluded": excluded[p.id],
         }
         for p in project.participants
     ]
-    columns = ["participant", "pseudonym", "stakeholder_group", *attribute_names, "interviews"]
+    columns = [
+        "participant", "pseudonym", "stakeholder_group", *attribute_names, "interviews",
+        "excluded",
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
 def groups_table(project: Project) -> pd.DataFrame:
-    """Participants and interviews per stakeholder group."""
+    """Participants and interviews per stakeholder group (interviews excluded from
+    analysis counted apart)."""
     table = participants_table(project)
     if table.empty:
         return pd.DataFrame(columns=["stakeholder_group", "participants", "interviews"])
-    return (
+    groups = (
         table.groupby("stakeholder_group", sort=True)
-        .agg(participants=("participant", "count"), interviews=("interviews", "sum"))
+        .agg(
+            participants=("participant", "count"),
+            interviews=("interviews", "sum"),
+            excluded=("excluded", "sum"),
+        )
         .reset_index()
     )
+    return groups if groups.excluded.any() else groups.drop(columns="excluded")
 
 
 def interviews_table(project: Project) -> pd.DataFrame:
-    """One row per interview: who, group, language, status, turns, coded turns, duration."""
+    """One row per interview: who, group, language, status, turns, coded turns, duration,
+    and why it is excluded from analysis ("" when it counts)."""
     participants = {p.id: p for p in project.participants}
     frame = project.segment_frame()
     segments = Counter(frame.interview)
@@ -58,12 +71,13 @@ def interviews_table(project: Project) -> pd.DataFrame:
                 "turns": segments[i.id],
                 "coded turns": coded[i.id],
                 "minutes": round(i.duration_s / 60, 1) if i.duration_s else None,
+                "excluded": i.excluded_reason,
                 "source": i.source_name,
             }
         )
     columns = [
         "interview", "participant", "stakeholder_group", "language", "status",
-        "turns", "coded turns", "minutes", "source",
+        "turns", "coded turns", "minutes", "excluded", "source",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 

@@ -227,7 +227,7 @@ def test_the_app_says_what_is_wrong_and_keeps_working(demo_copy, monkeypatch):
     uploads = {
         "csv/missing_columns.csv": ("up_participants", "do_participants"),
         "csv/duplicate_ids.csv": ("up_participants", "do_participants"),
-        "transcripts/P01_bad_times.vtt": ("up_transcripts", "do_transcripts"),
+        "transcripts/P01_bad_times.vtt": ("up_transcripts", None),  # shown in the preview
         "codebooks/malformed.yaml": ("up_codebook", "do_codebook"),
         "codebooks/parent_cycle.yaml": ("up_codebook", "do_codebook"),
         "csv/wrong_codings.csv": ("up_codings", "do_codings"),

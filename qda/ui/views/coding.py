@@ -22,7 +22,10 @@ c1, c2 = st.columns([2, 2])
 interview_id = c1.selectbox(
     "Interview",
     [i.id for i in interviews],
-    format_func=lambda i: f"{i} · {people[project.interview(i).participant_id].label}",
+    format_func=lambda i: (
+        f"{i} · {people[project.interview(i).participant_id].label}"
+        + (" · excluded from analysis" if project.interview(i).excluded else "")
+    ),
     key="coding_interview",
 )
 show = c2.selectbox("Show", [ALL, UNCODED, *paths], key="coding_filter")

@@ -43,7 +43,7 @@ def controls(project) -> tuple[str, Measure, Filters]:
             "Coders", sorted({c.coder for c in project.codings()}), key="ct_coders"
         )
         interviews = f3.multiselect(
-            "Interviews", [i.id for i in project.interviews], key="ct_interviews"
+            "Interviews", [i.id for i in project.interviews if not i.excluded], key="ct_interviews"
         )
     return by, Measure(measure), Filters(speech, tuple(languages), tuple(coders), tuple(interviews))
 

@@ -13,9 +13,11 @@ from qda.codebook.yaml_format import read_codebook_yaml
 from qda.demo import open_or_build_demo
 from qda.errors import QdaError
 from qda.ingest import (
+    TRANSCRIPT_EXTENSIONS,
     import_codings_csv,
     import_participants,
     import_transcripts,
+    preview_transcripts,
     read_participants_csv,
 )
 from qda.ingest.participants import save_edited_participants
@@ -101,23 +103,10 @@ def add_data(project) -> None:
             except QdaError as e:
                 st.error(str(e))
     with transcripts_col:
-        files = st.file_uploader(
-            "Transcripts (.txt, .vtt, .srt)",
-            type=["txt", "vtt", "srt"],
-            accept_multiple_files=True,
-            key="up_transcripts",
+        st.caption(
+            "Transcripts made elsewhere go in under **Import transcripts** below: Word, "
+            "text, Otter.ai, Zoom, Teams, Rev, noScribe, WebVTT and SRT files."
         )
-        if files and st.button("Import transcripts", key="do_transcripts"):
-            try:
-                result = import_transcripts(project, [(f.name, f) for f in files])
-                skipped = (
-                    f"; {len(result.skipped)} already in the project" if result.skipped else ""
-                )
-                flash(
-                    " ".join([f"{len(result.added)} interviews added{skipped}.", *result.warnings])
-                )
-            except QdaError as e:
-                st.error(str(e))
     codebook_col, codings_col = st.columns(2)
     with codebook_col:
         codebook_file = st.file_uploader("Codebook (YAML)", type=["yaml", "yml"], key="up_codebook")
@@ -137,6 +126,131 @@ def add_data(project) -> None:
             except QdaError as e:
                 st.error(str(e))
     import_qdpx_file(project)
+
+
+def import_transcript_files(project) -> None:
+    """Transcripts made elsewhere: each file shown as qda reads it (participant, format,
+    speakers and their roles, first turns) and corrected before anything is written."""
+    files = st.file_uploader(
+        "Transcripts: Word (.docx, .odt), text, Otter.ai, Zoom or Teams (.vtt, .docx), Rev, "
+        "noScribe (.html), SRT",
+        type=list(TRANSCRIPT_EXTENSIONS),
+        accept_multiple_files=True,
+        key="up_transcripts",
+    )
+    if not files:
+        return
+    previews = preview_transcripts(project, [(f.name, io.BytesIO(f.getvalue())) for f in files])
+    people = [p.id for p in project.participants]
+    chosen: dict[str, str] = {}
+    roles: dict[str, list[str]] = {}
+    exclude: dict[str, str] = {}
+    ready = []
+    for n, preview in enumerate(previews):
+        t = preview.transcript
+        with st.container(border=True):
+            st.text(preview.name)
+            if t is None:
+                for problem in preview.problems:
+                    st.error(problem)
+                continue
+            if preview.duplicate:
+                st.info(f"Already in the project as {preview.duplicate}: it will be skipped.")
+                continue
+            left, right = st.columns([1, 2])
+            pid = left.selectbox(
+                "Participant",
+                people,
+                index=people.index(preview.participant) if preview.participant in people else None,
+                placeholder="Pick the participant",
+                key=f"tp_pid_{n}",
+            )
+            right.caption(
+                f"Read as {t.format_label}: {len(t.segments)} "
+                f"{'turns' if t.found_turns else 'paragraphs'}, {len(t.speakers)} speakers"
+            )
+            speakers = [s.speaker for s in t.speakers]
+            asking = right.multiselect(
+                "Interviewer",
+                speakers,
+                default=[s.speaker for s in t.speakers if s.role == "interviewer"],
+                key=f"tp_roles_{n}",
+                help="Their turns are left out of counts when only participant speech counts.",
+            ) if speakers else []  # fmt: skip
+            if t.speakers:
+                st.dataframe(
+                    [{"speaker": s.speaker, "role": "interviewer" if s.speaker in asking
+                      else "participant", "turns": s.turns, "why": s.reason}
+                     for s in t.speakers],
+                    hide_index=True,
+                    width="stretch",
+                )  # fmt: skip
+            st.dataframe(
+                [{"speaker": s.speaker, "start": s.start, "text": s.text[:300]}
+                 for s in t.segments[:3]],
+                hide_index=True,
+                width="stretch",
+            )  # fmt: skip
+            if t.left_out:
+                st.text("Left out (header, notes): " + " | ".join(t.left_out)[:300])
+            for warning in t.warnings:
+                st.warning(warning)
+            if st.checkbox(
+                "Exclude from analysis (withdrawn consent, placeholder, pilot)",
+                value=bool(t.placeholder),
+                key=f"tp_exclude_{n}",
+                help="Kept in the project but left out of every count, base, suggestion "
+                "and export.",
+            ):
+                exclude[preview.name] = st.text_input(
+                    "Reason",
+                    value=f"placeholder: {t.placeholder}" if t.placeholder else "",
+                    key=f"tp_reason_{n}",
+                )
+            if pid is None:
+                st.error("Pick the participant this transcript belongs to.")
+                continue
+            chosen[preview.name] = pid
+            if speakers:
+                roles[preview.name] = asking
+            ready.append(preview.name)
+    if not ready:
+        return
+    if st.button(f"Import {len(ready)} transcript{'s' if len(ready) != 1 else ''}",
+                 key="do_transcripts", type="primary"):  # fmt: skip
+        streams = [(f.name, io.BytesIO(f.getvalue())) for f in files if f.name in ready]
+        try:
+            result = import_transcripts(
+                project, streams, participants=chosen, interviewers=roles, exclude=exclude,
+                by=user(),
+            )  # fmt: skip
+            excluded = f"; {len(result.excluded)} excluded from analysis" if result.excluded else ""
+            flash(f"{len(result.added)} interviews added{excluded}.")
+        except QdaError as e:
+            st.error(str(e))
+
+
+def exclude_interviews(project, interviews) -> None:
+    """Leave an interview out of the analysis, or bring it back."""
+    st.caption(
+        "An excluded interview (withdrawn consent, a placeholder, a pilot) keeps its "
+        "transcript and codings but is left out of every count, base, suggestion and export."
+    )
+    left, right = st.columns([1, 2])
+    chosen = left.selectbox("Interview", list(interviews.interview), key="ex_interview")
+    interview = project.interview(chosen)
+    if interview.excluded:
+        right.text(f"Excluded: {interview.excluded_reason} (by {interview.excluded_by})")
+        if right.button("Include in the analysis again", key="do_include"):
+            project.include_interview(chosen, by=user())
+            flash(f"{chosen} is part of the analysis again.")
+        return
+    reason = right.text_input(
+        "Reason", key="ex_reason", placeholder="withdrawn consent, placeholder, pilot…"
+    )
+    if right.button("Exclude from analysis", key="do_exclude"):
+        project.exclude_interview(chosen, reason, by=user())
+        flash(f"{chosen} is excluded from analysis.")
 
 
 def import_qdpx_file(project) -> None:
@@ -216,7 +330,7 @@ def edit_participants(project, participants) -> None:
     config["stakeholder_group"] = st.column_config.TextColumn("stakeholder_group", required=True)
     st.caption("Correct groups, pseudonyms and attributes in the table, then save.")
     edited = st.data_editor(
-        participants.drop(columns="interviews"),
+        participants.drop(columns=["interviews", "excluded"]),
         key="participants_editor",
         hide_index=True,
         width="stretch",
@@ -307,7 +421,7 @@ def show_project(project) -> None:
         st.dataframe(
             interviews, hide_index=True, width="stretch", height=min(38 + 35 * len(interviews), 600)
         )
-    waiting = participants[participants.interviews == 0]
+    waiting = participants[(participants.interviews == 0) & (participants.excluded == 0)]
     if not waiting.empty:
         st.caption(
             f"No interview yet for {len(waiting)} participant(s): "
@@ -321,7 +435,15 @@ def show_project(project) -> None:
     with st.expander("Edit or add participants", expanded=interviews.empty):
         edit_participants(project, participants)
 
-    with st.expander("Add data: participants, transcripts, codebook, codings, projects"):
+    # open while participants wait for their transcripts
+    with st.expander("Import transcripts", expanded=interviews.empty):
+        import_transcript_files(project)
+
+    if not interviews.empty:
+        with st.expander("Exclude an interview from analysis, or include it again"):
+            exclude_interviews(project, interviews)
+
+    with st.expander("Add data: participants, codebook, codings, projects"):
         add_data(project)
 
     with st.expander("Export for NVivo, ATLAS.ti, MAXQDA, QualCoder (.qdpx)"):

@@ -21,7 +21,10 @@ st.write(
     "Nothing is coded until you accept; a rejected suggestion is not shown again."
 )
 counts = project.segment_counts()
-interviews = [i.id for i in project.interviews if counts.get(i.id)]
+interviews = [i.id for i in project.interviews if counts.get(i.id) and not i.excluded]
+if not interviews:
+    st.info("Every interview is excluded from analysis: include one on the Project page.")
+    st.stop()
 uncoded = uncoded_speech(project)
 waiting = [i for i in interviews if uncoded.get(i)]
 st.session_state.setdefault("sg_interview", (waiting or interviews)[0])

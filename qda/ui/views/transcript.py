@@ -143,7 +143,8 @@ people = {p.id: p for p in project.participants}
 labels = {}
 for i in interviews:
     who = people[i.participant_id]
-    labels[i.id] = f"{i.id} · {who.label} · {who.stakeholder_group}"
+    excluded = " · excluded from analysis" if i.excluded else ""
+    labels[i.id] = f"{i.id} · {who.label} · {who.stakeholder_group}{excluded}"
 chosen = st.selectbox("Interview", list(labels), format_func=labels.get, key="transcript_interview")
 interview = project.interview(chosen)
 segments = project.segments(interview.id)

@@ -16,10 +16,22 @@ from docx.shared import Pt
 HERE = Path(__file__).resolve().parent
 
 OTTER_TURNS = [
-    ("Interviewer", "00:00", "Thanks for talking to me, Aisha. How do people find the advice service now?"),
-    ("Aisha Khan", "00:06", "Mostly through the phone line, and then we book them in. Since the drop-in closed, it's the phone or the web form."),
+    (
+        "Interviewer",
+        "00:00",
+        "Thanks for talking to me, Aisha. How do people find the advice service now?",
+    ),
+    (
+        "Aisha Khan",
+        "00:06",
+        "Mostly through the phone line, and then we book them in. Since the drop-in closed, it's the phone or the web form.",
+    ),
     ("Interviewer", "00:19", "What happens to people who can't use the web form?"),
-    ("Aisha Khan", "00:24", "They ring, and they wait. Some of them wait an hour. Example: last week a man rang four times before he got through."),
+    (
+        "Aisha Khan",
+        "00:24",
+        "They ring, and they wait. Some of them wait an hour. Example: last week a man rang four times before he got through.",
+    ),
 ]
 
 
@@ -44,10 +56,25 @@ def teams_docx() -> None:
     doc.add_paragraph("April 8, 2026, 10:02AM")
     doc.add_paragraph("Sara Holm started transcription")
     turns = [
-        ("Sara Holm", "0:03", ["Tak fordi du ville være med, Mette. Hvordan kontakter borgerne jer i dag?"]),
-        ("Mette Larsen", "0:09", ["De fleste ringer eller kommer forbi.", "Men mange bliver sendt videre til borger.dk."]),
+        (
+            "Sara Holm",
+            "0:03",
+            ["Tak fordi du ville være med, Mette. Hvordan kontakter borgerne jer i dag?"],
+        ),
+        (
+            "Mette Larsen",
+            "0:09",
+            [
+                "De fleste ringer eller kommer forbi.",
+                "Men mange bliver sendt videre til borger.dk.",
+            ],
+        ),
         ("Sara Holm", "0:21", ["Hvad sker der så?"]),
-        ("Mette Larsen", "0:24", ["Så kommer de tilbage til os, fordi de ikke kan finde ud af MitID."]),
+        (
+            "Mette Larsen",
+            "0:24",
+            ["Så kommer de tilbage til os, fordi de ikke kan finde ud af MitID."],
+        ),
         ("Sara Holm", "1:02:05", ["Er der andet, du vil sige til strategien?"]),
         ("Mette Larsen", "1:02:09", ["Behold en skranke, hvor man kan møde et menneske."]),
     ]
@@ -67,12 +94,27 @@ def word_bold_names() -> None:
     doc.add_paragraph("Durée : 42 minutes")
     turns = [
         ("Enquêtrice\u00a0:", ["Camille, en quoi consiste votre travail ?"]),
-        ("Camille :", ["J'accompagne les personnes qui ont des difficultés avec le numérique.",
-                       "Surtout pour les démarches urgentes : la CAF, les impôts, France Travail."]),
+        (
+            "Camille :",
+            [
+                "J'accompagne les personnes qui ont des difficultés avec le numérique.",
+                "Surtout pour les démarches urgentes : la CAF, les impôts, France Travail.",
+            ],
+        ),
         ("Enquêtrice :", ["Qui sont ces personnes ?"]),
-        ("Camille :", ["Des personnes âgées, des jeunes sans ordinateur, des personnes qui ne lisent pas bien le français."]),
+        (
+            "Camille :",
+            [
+                "Des personnes âgées, des jeunes sans ordinateur, des personnes qui ne lisent pas bien le français."
+            ],
+        ),
         ("Enquêtrice :", ["Que faudrait-il changer ?"]),
-        ("Camille :", ["Garder un accueil physique. Exemple : une permanence sans rendez-vous deux fois par semaine."]),
+        (
+            "Camille :",
+            [
+                "Garder un accueil physique. Exemple : une permanence sans rendez-vous deux fois par semaine."
+            ],
+        ),
     ]
     for name, paragraphs in turns:
         p = doc.add_paragraph()
@@ -121,15 +163,19 @@ def odt() -> None:
         ("p", "Interviewer: Og når hun ikke kan?"),
         ("p", "Bent: Så venter jeg. Eller jeg går ned på biblioteket."),
     ]
-    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
     level = ' text:outline-level="1"'
     body = "".join(
         f"<text:{tag}{level if tag == 'h' else ''}>{text}</text:{tag}>" for tag, text in paragraphs
     )
-    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}>'
-               f"<office:body><office:text>{body}</office:text></office:body>"
-               "</office:document-content>")
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}>'
+        f"<office:body><office:text>{body}</office:text></office:body>"
+        "</office:document-content>"
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
