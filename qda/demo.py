@@ -3,7 +3,10 @@
 "Digital by default?" is a co-production study written for qda: 14 interviews with
 beneficiaries, frontline staff, specialists and allied organisations in Leeds (English),
 Aarhus (Danish) and Lille (French), a codebook, and a first-pass coding of six of the
-interviews. Three more participants have short recordings waiting to be transcribed.
+interviews. The transcripts come as researchers bring them: typed text, WebVTT, SRT, an
+Otter.ai export, a Teams transcript, Word files and a Rev file. A fifteenth participant
+withdrew consent: their file is only a notice, imported and excluded from analysis.
+Three more participants have short recordings waiting to be transcribed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from qda.store import DB_FILE, Project, create_project, open_project
 
 DEMO_NAME = "Digital by default? (demo study)"
 DEMO_CODER = "demo"
+DEMO_INTERVIEWERS = ["Sara Holm"]  # named in P10's Teams transcript
 
 
 def data_dir() -> Path:
@@ -71,7 +75,14 @@ def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
         files = sorted(samples / name for name in table.transcript_files)
         streams = [(p.name, p.open("rb")) for p in files]
         try:
-            import_transcripts(project, streams, transcript_files=table.transcript_files)
+            project.set_interviewer_names(DEMO_INTERVIEWERS)
+            import_transcripts(
+                project,
+                streams,
+                transcript_files=table.transcript_files,
+                exclude_placeholders=True,
+                by=DEMO_CODER,
+            )
         finally:
             for _, stream in streams:
                 stream.close()

@@ -153,3 +153,19 @@ def test_cooccurrence(study):
 def test_an_empty_project_gives_an_empty_table(project):
     x = crosstab(project)
     assert x.counts.empty and x.bases.to_dict() == {TOTAL: 0}
+
+
+def test_an_excluded_interview_counts_nowhere_until_included(study):
+    """P1 withdrew consent: out of every cell, base, quote and co-occurrence."""
+    study.exclude_interview("P1", "withdrew consent", by="anna")
+    x = crosstab(study)
+    assert x.bases.to_dict() == {"A": 2, "B": 1, TOTAL: 3}
+    assert cells(x.counts, "A") == {"T": 1, "T/C1": 1, "T/C1/S1": 0, "T/C2": 0, "U": 0, "U/U1": 0}
+    assert x.percents.loc["T", "A"] == 50.0
+    s1 = study.code_paths()["T/C1/S1"].id
+    assert quotes(study, s1)["participant"].tolist() == ["P3-name"]
+    assert cooccurrence(study).loc["T/C1/S1", "T/C2"] == 0
+    assert crosstab(study, measure=Measure.SEGMENTS).bases[TOTAL] == 4
+    study.include_interview("P1", by="anna")
+    assert crosstab(study).bases.to_dict() == {"A": 3, "B": 1, TOTAL: 4}
+    assert quotes(study, s1)["participant"].tolist() == ["P1-name", "P3-name"]

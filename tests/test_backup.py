@@ -37,7 +37,7 @@ def test_backup_while_writing_then_restore(demo_copy, tmp_path):
         restored = restore_project(summary.path, tmp_path / f"r{k}")
         copy = qda.open_project(restored)
         counts.append(len(copy.codings()))
-        assert len(copy.participants) == 17 and len(copy.segments()) == len(segments)
+        assert len(copy.participants) == 18 and len(copy.segments()) == len(segments)
     assert counts == sorted(counts) and counts[0] >= 88  # each a consistent snapshot
     assert len(project.codings()) >= counts[-1]
 

@@ -33,7 +33,7 @@ def test_demo_study_in_the_browser(browser, demo_copy):
         expect(heading).to_be_visible(timeout=30_000)
         print(f"project page shown {time.monotonic() - started:.1f} s after navigation")
 
-        for label, value in [("Participants", "17"), ("Interviews", "14"), ("Codings", "88")]:
+        for label, value in [("Participants", "18"), ("Interviews", "15"), ("Codings", "88")]:
             metric = page.get_by_test_id("stMetric").filter(has_text=label)
             expect(metric).to_contain_text(value)
         tabs = page.get_by_role("tab")

@@ -23,7 +23,7 @@ def test_build_a_study_step_by_step(tmp_path):
     assert run("init", study, "--name", "My study").exit_code == 0
     result = run("import-participants", study, SAMPLES / "participants.csv")
     assert result.exit_code == 0
-    assert "17 participants imported" in result.output
+    assert "18 participants imported" in result.output
     assert "age (number)" in result.output and "interview_date (date)" in result.output
 
     files = [SAMPLES / "P01_maureen.txt", SAMPLES / "P02_dev.vtt", SAMPLES / "P06_priya.srt"]
@@ -44,7 +44,7 @@ def test_build_a_study_step_by_step(tmp_path):
 
     info = run("info", study).output
     assert "My study" in info
-    assert "17 participants, 3 interviews" in info
+    assert "18 participants, 3 interviews" in info
     assert "P06" in info and "Priya" in info
 
     p = qda.open_project(study)
@@ -69,7 +69,7 @@ def test_errors_are_one_clear_line_without_traceback(tmp_path):
 def test_demo_command_builds_once_and_then_keeps_the_project(tmp_path):
     path = tmp_path / "demo"
     first = run("demo", path)
-    assert "built the demo study" in first.output and "14 interviews" in first.output
+    assert "built the demo study" in first.output and "15 interviews" in first.output
     p = qda.open_project(path)
     p.edit_segment(p.segments("P01")[1].id, "Edited by a researcher.", by="anna")
     second = run("demo", path)
@@ -115,3 +115,66 @@ def test_stopping_qda_app_stops_its_server(tmp_path):
     app.send_signal(signal.SIGTERM)
     assert app.wait(timeout=20) == 0
     assert not serving()
+
+
+def test_import_a_folder_of_other_tools_transcripts(tmp_path):
+    """A folder of Otter, Teams, Word, Rev and noScribe files: previewed with --dry-run
+    (nothing changes), then imported; a placeholder is offered for exclusion."""
+    data = REPO / "tests" / "data" / "transcripts"
+    folder = tmp_path / "from the transcriber"
+    folder.mkdir()
+    for source, target in [
+        ("otter_export.txt", "P04 Tom.txt"),
+        ("teams.docx", "P10 Mette.docx"),
+        ("word_bold_names.docx", "P13.docx"),
+        ("rev.txt", "P07 Helen.txt"),
+        ("noscribe.html", "P11.html"),
+        ("P18_placeholder.docx", "P18.docx"),
+    ]:
+        (folder / target).write_bytes((data / source).read_bytes())
+    (folder / "budget.xlsx").write_bytes(b"PK")  # not a transcript: left alone
+    study = tmp_path / "study"
+    run("init", study)
+    run("import-participants", study, SAMPLES / "participants.csv")
+    assert "interviewers: Sara Holm" in run("config", study, "--interviewer", "Sara Holm").output
+
+    preview = run("import-transcripts", study, folder, "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    assert (
+        "P04 Tom.txt:\n  participant: P04\n  read as: Otter.ai export, 10 turns" in preview.output
+    )
+    assert "speaker 'Sara Holm': interviewer, 3 turns (named as an interviewer of the study)" in (
+        preview.output
+    )
+    assert "looks like a placeholder" in preview.output
+    assert "nothing was changed" in preview.output
+    assert qda.open_project(study).interviews == []
+
+    result = run("import-transcripts", study, folder)
+    assert result.exit_code == 0, result.output
+    assert "added P10 from P10 Mette.docx: Teams transcript (Word): 6 turns" in result.output
+    assert "added P11 from P11.html: noScribe HTML: 4 turns" in result.output
+    assert f"qda exclude {study} P18" in result.output
+    assert "budget.xlsx" not in result.output
+    p = qda.open_project(study)
+    assert len(p.interviews) == 6 and not any(i.excluded for i in p.interviews)
+
+    assert (
+        "P18 excluded from analysis: consent"
+        in run("exclude", study, "P18", "--reason", "consent").output
+    )
+    assert p.interview("P18").excluded_reason == "consent"
+    assert "P18 is part of the analysis again" in run("include", study, "P18").output
+    assert not qda.open_project(study).interview("P18").excluded
+    missing = run("exclude", study, "P99")
+    assert missing.exit_code == 1 and "no interview 'P99'" in missing.output
+
+
+def test_import_placeholders_excluded_at_once(tmp_path):
+    study = tmp_path / "study"
+    run("init", study)
+    run("import-participants", study, SAMPLES / "participants.csv")
+    result = run(
+        "import-transcripts", study, SAMPLES / "P18_withdrawn.docx", "--exclude-placeholders"
+    )
+    assert "added P18 from P18_withdrawn.docx (excluded from analysis)" in result.output

@@ -78,7 +78,7 @@ def test_an_import_killed_half_way_leaves_the_project_as_before(demo_copy, tmp_p
     # and the same import, run again, goes through
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     assert "100000 participants imported" in done.stdout
-    assert len(qda.open_project(demo_copy).participants) == 17 + 100_000
+    assert len(qda.open_project(demo_copy).participants) == 18 + 100_000
 
 
 def test_an_import_with_recordings_killed_half_way_leaves_no_file_behind(tmp_path):

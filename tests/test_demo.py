@@ -23,7 +23,7 @@ RECORDINGS = sorted((SAMPLES / "recordings").glob("*.opus"))
 def test_demo_project_holds_the_whole_study(demo_path):
     p = qda.open_project(demo_path)
     s = p.summary()
-    assert (s.participants, s.interviews, s.codes, s.codings) == (17, 14, 26, 88)
+    assert (s.participants, s.interviews, s.codes, s.codings) == (18, 15, 26, 88)
     groups = {p.participant(i.participant_id).stakeholder_group for i in p.interviews}
     assert groups == {
         "beneficiaries",
@@ -31,9 +31,17 @@ def test_demo_project_holds_the_whole_study(demo_path):
         "specialists",
         "allied organisations",
     }
-    languages = Counter(i.language for i in p.interviews)
+    analysed = [i for i in p.interviews if not i.excluded]
+    languages = Counter(i.language for i in analysed)
     assert languages == {"en": 8, "da": 3, "fr": 3}
-    for interview in p.interviews:
+    # P18 withdrew consent: the file is a notice, imported and excluded
+    assert [i.id for i in p.interviews if i.excluded] == ["P18"]
+    assert p.interview("P18").excluded_reason.startswith("placeholder: Removed: this participant")
+    readers = {i.id: i.engine_options["reader"] for i in p.interviews}
+    assert readers["P04"] == "otter" and readers["P10"] == "teams" and readers["P14"] == "rev"
+    assert readers["P02"] == "webvtt" and readers["P06"] == "srt" and readers["P07"] == "text"
+    assert {s.speaker for s in p.segments("P10")} == {"Sara Holm", "Mette Lund"}
+    for interview in analysed:
         segments = p.segments(interview.id)
         assert 15 <= len(segments) <= 40, interview.id
         roles = {seg.role for seg in segments}
@@ -46,7 +54,7 @@ def test_demo_project_holds_the_whole_study(demo_path):
 def test_every_interview_file_of_the_study_is_linked(demo_path):
     with (SAMPLES / "participants.csv").open(encoding="utf-8") as f:
         linked = {row["transcript_file"] for row in csv.DictReader(f) if row["transcript_file"]}
-    on_disk = {p.name for p in SAMPLES.iterdir() if p.suffix in (".txt", ".vtt", ".srt")}
+    on_disk = {p.name for p in SAMPLES.iterdir() if p.suffix in (".txt", ".vtt", ".srt", ".docx")}
     assert linked == on_disk
     sources = {i.source_name for i in qda.open_project(demo_path).interviews}
     assert sources == on_disk

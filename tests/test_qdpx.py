@@ -85,7 +85,7 @@ def test_demo_export_validates_and_is_deterministic(demo_copy, project_schema):
     root = qde(data)
     assert project_schema.validate(root), project_schema.error_log
     assert data == exported(project)  # same project, same bytes
-    assert len(root.findall(".//p:Case", NS)) == 17
+    assert len(root.findall(".//p:Case", NS)) == 18
     assert len(root.findall(".//p:TextSource", NS)) == 14
     assert len(root.findall(".//p:Coding", NS)) == 88
     variables = {v.get("name"): v.get("typeOfVariable") for v in root.iterfind(".//p:Variable", NS)}
@@ -108,6 +108,7 @@ def test_demo_export_validates_and_is_deterministic(demo_copy, project_schema):
 
 def test_round_trip_keeps_everything(demo_copy, tmp_path):
     project = qda.open_project(demo_copy)
+    project.include_interview("P18", by="anna")  # excluded interviews are left out
     # a corrected segment and a coding of part of a segment must survive too
     first = project.segments("P01")[1]
     project.edit_segment(first.id, first.text + " (corrected)", by="anna")
@@ -118,6 +119,20 @@ def test_round_trip_keeps_everything(demo_copy, tmp_path):
     assert report.codings_read == report.codings_stored == 89
     assert not report.dropped, report.dropped
     assert snapshot(back) == snapshot(project)
+
+
+def test_an_excluded_interview_is_left_out_of_the_file(demo_copy, tmp_path):
+    project = qda.open_project(demo_copy)
+    project.exclude_interview("P01", "withdrew consent", by="anna")
+    root = etree.fromstring(zipfile.ZipFile(io.BytesIO(exported(project))).read("project.qde"))
+    sources = {s.get("name") for s in root.iterfind(".//p:TextSource", NS)}
+    assert len(sources) == 13 and not any("P01" in name or "P18" in name for name in sources)
+    assert len(root.findall(".//p:Coding", NS)) == 88 - len(project.codings(interview_id="P01"))
+    back = qda.create_project(tmp_path / "back")
+    import_qdpx(back, io.BytesIO(exported(project)), "demo.qdpx", by="anna")
+    assert "Market Street" not in " ".join(s.text for s in back.segments())  # P01's words
+    result = CliRunner().invoke(main, ["export-qdpx", str(demo_copy), str(tmp_path / "x.qdpx")])
+    assert "2 interviews excluded from analysis left out" in result.output
 
 
 def test_recording_becomes_an_audio_source_in_step_with_the_text(project, project_schema, tmp_path):
@@ -284,7 +299,7 @@ def test_cli_export_and_import(demo_copy, tmp_path):
     out = tmp_path / "study.qdpx"
     result = CliRunner().invoke(main, ["export-qdpx", str(demo_copy), str(out)])
     assert result.exit_code == 0, result.output
-    assert "17 cases, 14 text sources" in result.output and "88 codings" in result.output
+    assert "18 cases, 14 text sources" in result.output and "88 codings" in result.output
     result = CliRunner().invoke(main, ["import-qdpx", str(out), str(tmp_path / "copy")])
     assert result.exit_code == 0, result.output
     assert "88 codings stored" in result.output

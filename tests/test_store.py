@@ -282,3 +282,27 @@ def test_a_code_cannot_become_its_own_ancestor(small_project):
     with pytest.raises(InvalidInput, match="under itself or its own child"):
         small_project.save_code(Code(theme.id, theme.name, parent_id=child.id), by="anna")
     assert small_project.code(theme.id).parent_id is None
+
+
+def test_an_interview_is_excluded_and_included_with_who_and_why(small_project):
+    p = small_project
+    assert p.exclude_interview("P01", "  withdrew\nconsent ", by="anna").excluded_reason == (
+        "withdrew consent"
+    )
+    again = qda.open_project(p.root)
+    interview = again.interview("P01")
+    assert interview.excluded and interview.excluded_by == "anna"
+    assert again.segments(analysed_only=True) == [] and len(again.segments()) == 3
+    assert again.segment_frame().excluded.astype(bool).all()
+    assert again.exclude_interview("P01", by="lars").excluded_reason == "excluded from analysis"
+    assert not again.include_interview("P01", by="anna").excluded
+    assert len(again.segments(analysed_only=True)) == 3
+
+
+def test_the_study_s_interviewers_are_a_project_setting(project):
+    assert project.interviewer_names == []
+    assert project.set_interviewer_names(["Sara  Holm", "", "Claire", "Claire"]) == [
+        "Sara Holm",
+        "Claire",
+    ]
+    assert qda.open_project(project.root).interviewer_names == ["Sara Holm", "Claire"]

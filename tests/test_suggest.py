@@ -323,3 +323,18 @@ def test_a_run_left_by_a_stopped_app_is_marked_failed(project):
     assert mark_abandoned(project) == 1
     (run,) = runs(project)
     assert run.status == "failed" and "the app stopped" in run.error
+
+
+def test_excluded_interviews_get_no_suggestions_and_teach_none(demo_copy, e5):
+    p = qda.open_project(demo_copy)
+    for c in p.codings(interview_id="P03"):
+        p.remove_coding(c.id)
+    p.exclude_interview("P03", "pilot interview", by="anna")
+    assert suggest_codes(p, e5, interview_id="P03") == []
+    excluded = {s.id for s in p.segments("P01")}
+    p.exclude_interview("P01", "withdrew consent", by="anna")
+    found = suggest_codes(p, e5, top=1)
+    assert found and all(r.segment_id not in excluded for s in found for r in s.reasons)
+    assert not {s.segment_id for s in found} & excluded
+    p.include_interview("P03", by="anna")
+    assert suggest_codes(p, e5, interview_id="P03")

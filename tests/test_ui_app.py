@@ -53,22 +53,24 @@ def test_demo_project_from_environment_shows_groups_and_interviews(demo_path, mo
     assert at.title[0].value == "Digital by default? (demo study)"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {
-        "Participants": "17",
-        "Interviews": "14",
-        "Turns": "266",
+        "Participants": "18",
+        "Interviews": "15",
+        "Turns": "267",
         "Codes": "26",
         "Codings": "88",
     }
     labels = [t.label for t in at.tabs]
     assert labels == [
         "allied organisations (5)",
-        "beneficiaries (5)",
+        "beneficiaries (6)",
         "frontline staff (4)",
         "specialists (3)",
     ]
     (interviews,) = [d.value for d in at.dataframe if "interview" in d.value.columns]
-    assert list(interviews.interview) == [f"P{i:02d}" for i in range(1, 15)]
+    assert list(interviews.interview) == [*(f"P{i:02d}" for i in range(1, 15)), "P18"]
     assert set(interviews.status) == {"imported"}
+    excluded = dict(zip(interviews.interview, interviews.excluded, strict=True))
+    assert excluded["P18"].startswith("placeholder: Removed") and excluded["P01"] == ""
     assert "P15 (Lorraine)" in texts(at)
 
 
@@ -160,7 +162,7 @@ def test_edit_participants_in_the_table(demo_copy, monkeypatch):
     }
     at.run()
     at.button(key="save_participants").click().run()
-    assert at.success[0].value == "17 participants saved."
+    assert at.success[0].value == "18 participants saved."
     p01 = qda.open_project(demo_copy).participant("P01")
     assert p01.stakeholder_group == "specialists"
     assert "age" not in p01.attributes and p01.attributes["site"] == "Leeds"
@@ -365,7 +367,7 @@ def test_a_qdpx_project_file_is_imported_into_a_new_project(tmp_path, demo_path)
     assert not at.exception, at.exception
     assert "88 codings stored" in at.success[0].value
     imported = qda.open_project(tmp_path / "new")
-    assert len(imported.participants) == 17 and len(imported.codings()) == 88
+    assert len(imported.participants) == 18 and len(imported.codings()) == 88
     assert {p.stakeholder_group for p in imported.participants} == {
         p.stakeholder_group for p in qda.open_project(demo_path).participants
     }
@@ -387,3 +389,52 @@ def test_every_page_of_an_empty_project_says_what_to_do_next(tmp_path, monkeypat
     for name, message in expected.items():
         open_page(at, name)
         assert message in texts(at), name
+
+
+def test_transcripts_are_previewed_corrected_and_imported(tmp_path, monkeypatch):
+    """Dropped files are shown as qda reads them; the participant, the interviewer and
+    the exclusion can be changed there; nothing is written until Import."""
+    data = REPO / "tests" / "data" / "transcripts"
+    study = qda.create_project(tmp_path / "study")
+    for pid, group in [("P04", "staff"), ("P05", "staff"), ("P18", "beneficiaries")]:
+        study.save_participant(qda.Participant(pid, group))
+    monkeypatch.setenv("QDA_PROJECT", str(study.root))
+    at = start()
+    files = [
+        ("P04_tom.txt", (data / "otter_export.txt").read_bytes(), "text/plain"),
+        ("interview 2.docx", (data / "teams.docx").read_bytes(), "application/octet-stream"),
+        ("P18.docx", (data / "P18_placeholder.docx").read_bytes(), "application/octet-stream"),
+        ("P05.docx", (REPO / "tests/bad_inputs/transcripts/P01_password.docx").read_bytes(), ""),
+    ]
+    at.file_uploader(key="up_transcripts").set_value(files).run()
+    assert not at.exception, at.exception
+    shown = "\n".join(t.value for t in at.text) + texts(at)
+    assert "Read as Otter.ai export: 10 turns, 2 speakers" in shown
+    assert "P05.docx: this Word file is protected by a password" in shown
+    assert "Pick the participant this transcript belongs to." in shown  # "interview 2.docx"
+    assert at.multiselect(key="tp_roles_0").value == ["Interviewer"]
+    assert at.multiselect(key="tp_roles_1").value == ["Sara Holm"]  # asks the questions
+    assert at.checkbox(key="tp_exclude_2").value is True  # the placeholder
+    assert "P18.docx: no speaker turns found: read as paragraphs" in [w.value for w in at.warning]
+    assert study.interviews == []  # nothing written yet
+    at.selectbox(key="tp_pid_1").set_value("P05").run()
+    at.multiselect(key="tp_roles_1").set_value(["Mette Larsen"]).run()
+    at.button(key="do_transcripts").click().run()
+    assert not at.exception, at.exception
+    assert "3 interviews added; 1 excluded from analysis." in [s.value for s in at.success]
+    roles = {s.speaker: s.role for s in study.segments("P05")}
+    assert roles == {"Sara Holm": "participant", "Mette Larsen": "interviewer"}
+    assert study.interview("P18").excluded_reason.startswith("placeholder: Removed")
+    assert study.interview("P04").title == "Digital champion, Tom"
+
+
+def test_an_interview_is_excluded_and_included_on_the_project_page(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = start()
+    at.selectbox(key="ex_interview").set_value("P01").run()
+    at.text_input(key="ex_reason").input("withdrew consent").run()
+    at.button(key="do_exclude").click().run()
+    p = qda.open_project(demo_copy)
+    assert p.interview("P01").excluded_reason == "withdrew consent"
+    at.button(key="do_include").click().run()
+    assert not p.interview("P01").excluded

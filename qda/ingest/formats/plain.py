@@ -142,7 +142,9 @@ def read(doc: Document) -> Reading:
         for t in turns
     ]
     made, header, warnings = split_header(made, preamble, doc)
-    return Reading(fill_ends(made, doc), warnings, header)
+    kind = {DocumentKind.WORD: "Word", DocumentKind.ODT: "OpenDocument"}.get(doc.kind)
+    label = f"{kind} document, speaker turns (Name: text)" if kind else ""
+    return Reading(fill_ends(made, doc), warnings, header, label=label)
 
 
 def _similar_to_any(label: str, names: list[str]) -> bool:

@@ -191,13 +191,13 @@ def placeholder() -> None:
 
 
 def bad_files() -> None:
-    bad = HERE / "bad"
-    bad.mkdir(exist_ok=True)
+    """Damaged and unreadable files, for the bad-input corpus."""
+    bad = HERE.parent.parent / "bad_inputs" / "transcripts"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("photos/readme.txt", "holiday photos")
-    (bad / "renamed_zip.docx").write_bytes(buffer.getvalue())
-    Document().save(bad / "empty.docx")
+    (bad / "P01_renamed_zip.docx").write_bytes(buffer.getvalue())
+    Document().save(bad / "P01_empty.docx")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -205,7 +205,7 @@ def bad_files() -> None:
 
     fig = plt.figure(figsize=(2, 1))
     fig.text(0.1, 0.5, "Interviewer: hello")
-    fig.savefig(bad / "pdf_renamed.txt", format="pdf", metadata={"CreationDate": None})
+    fig.savefig(bad / "P01_pdf_renamed.txt", format="pdf", metadata={"CreationDate": None})
     plt.close(fig)
     source = io.BytesIO()
     doc = Document()
@@ -215,7 +215,7 @@ def bad_files() -> None:
         from msoffcrypto.format.ooxml import OOXMLFile
 
         source.seek(0)
-        with (bad / "password.docx").open("wb") as out:
+        with (bad / "P01_password.docx").open("wb") as out:
             OOXMLFile(source).encrypt("secret", out)
     except ImportError:
         print("password.docx kept as it is: pip install msoffcrypto-tool to remake it")
