@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import random
 import re
 import sys
@@ -28,12 +29,16 @@ sys.path.insert(0, str(REPO))
 
 
 def demo_turns() -> list[str]:
+    """The participant turns of the demo's transcripts, as qda reads them."""
+    from qda.ingest import read_transcript
+
     turns = []
-    for path in sorted((REPO / "sample_transcripts").glob("*.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            m = re.match(r"^(?:\[[\d:.]+\]\s*)?([^:]{1,40}):\s*(.+)$", line)
-            if m and not m.group(1).lower().startswith("interviewer") and len(m.group(2)) > 20:
-                turns.append(m.group(2))
+    with (REPO / "sample_transcripts" / "participants.csv").open(encoding="utf-8") as f:
+        names = [row["transcript_file"] for row in csv.DictReader(f) if row["transcript_file"]]
+    for name in names:
+        with (REPO / "sample_transcripts" / name).open("rb") as f:
+            segments = read_transcript(f, name).segments
+        turns += [s.text for s in segments if s.role == "participant" and len(s.text) > 20]
     return turns
 
 

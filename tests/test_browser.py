@@ -40,12 +40,12 @@ def test_demo_study_in_the_browser(browser, demo_copy):
         expect(tabs).to_have_text(
             [
                 "allied organisations (5)",
-                "beneficiaries (5)",
+                "beneficiaries (6)",
                 "frontline staff (4)",
                 "specialists (3)",
             ]
         )
-        page.get_by_role("tab", name="beneficiaries (5)").click()
+        page.get_by_role("tab", name="beneficiaries (6)").click()
         expect(page.get_by_role("tabpanel").get_by_test_id("stDataFrame").first).to_be_visible()
         expect(page.get_by_text("No interview yet for 3 participant(s)")).to_be_visible()
         # Nothing may leave the machine: the app asks no other host for anything.
@@ -143,3 +143,45 @@ def test_a_recording_over_the_upload_limit_is_refused_in_the_browser(browser, de
         expect(page.get_by_role("button", name="Add and transcribe")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "upload-limit.png"))
     assert not (demo_copy / "media").exists()
+
+
+def test_transcripts_from_other_tools_are_previewed_and_imported(browser, tmp_path):
+    """An Otter export, a Teams Word file and a placeholder dropped on the Project page:
+    each shown as read before anything is written, then imported."""
+    import qda
+    from qda.ingest import import_participants, read_participants_csv
+
+    samples = REPO / "sample_transcripts"
+    study = qda.create_project(tmp_path / "study", name="Housing advice")
+    with (samples / "participants.csv").open("rb") as f:
+        import_participants(study, read_participants_csv(f, "participants.csv"))
+    study.set_interviewer_names(["Sara Holm"])
+    files = [
+        samples / n for n in ("P04_tom_otter.txt", "P10_mette_teams.docx", "P18_withdrawn.docx")
+    ]
+    with running_app(study.root, ARTIFACTS / "app-import.log") as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 1500})
+        page.goto(url)
+        uploader = page.get_by_test_id("stFileUploader").filter(has_text="Transcripts: Word")
+        expect(uploader).to_be_visible(timeout=30_000)
+        uploader.locator("input[type=file]").set_input_files([str(f) for f in files])
+        expect(page.get_by_text("Read as Otter.ai export: 20 turns, 2 speakers")).to_be_visible(
+            timeout=30_000
+        )
+        expect(
+            page.get_by_text("Read as Teams transcript (Word): 20 turns, 2 speakers")
+        ).to_be_visible()
+        expect(page.get_by_text("named as an interviewer of the study").first).to_be_visible()
+        assert study.interviews == []  # nothing is written by the preview
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "import-preview.png"), full_page=True)
+        page.get_by_role("button", name="Import 3 transcripts").click()
+        expect(page.get_by_text("3 interviews added; 1 excluded from analysis.")).to_be_visible(
+            timeout=30_000
+        )
+    assert [i.id for i in study.interviews] == ["P04", "P10", "P18"]
+    assert study.interview("P18").excluded
+    assert {s.speaker: s.role for s in study.segments("P10")} == {
+        "Sara Holm": "interviewer",
+        "Mette Lund": "participant",
+    }
