@@ -69,6 +69,16 @@ class Crosstab:
     filters: Filters
     depth: dict[str, int] = field(default_factory=dict)  # code path -> level (0 = theme)
     code_ids: dict[str, str] = field(default_factory=dict)  # code path -> id
+    excluded: int = 0  # interviews excluded from analysis, counted nowhere
+
+    @property
+    def exclusions(self) -> str:
+        """ " N interviews excluded from analysis are not counted." ("" when none)."""
+        if not self.excluded:
+            return ""
+        if self.excluded == 1:
+            return " 1 interview excluded from analysis is not counted."
+        return f" {self.excluded} interviews excluded from analysis are not counted."
 
     @property
     def definition(self) -> str:
@@ -78,17 +88,17 @@ class Crosstab:
                 f"Each cell: number of participants in the {self.by} column with at least one "
                 f"coded segment under the row's code (a theme includes the codes under it), "
                 f"and that number as a percentage of the column's interviewed participants "
-                f"(n under the column name). Counted on {scope}."
+                f"(n under the column name). Counted on {scope}.{self.exclusions}"
             )
         if self.measure is Measure.SEGMENTS:
             return (
                 f"Each cell: number of segments coded with the row's code or a code under it "
                 f"(each segment once), and its percentage of all segments of the column's "
-                f"participants. Counted on {scope}."
+                f"participants. Counted on {scope}.{self.exclusions}"
             )
         return (
             f"Each cell: number of words in the segments coded with the row's code or a code "
-            f"under it (each segment once). Counted on {scope}."
+            f"under it (each segment once). Counted on {scope}.{self.exclusions}"
         )
 
 
@@ -101,6 +111,7 @@ class Scope:
     filters: Filters
     segments: pd.DataFrame  # segments in scope (no text), with "column" (the attribute value)
     pairs: pd.DataFrame  # (code_id, segment_id): a coding counts for its code and its ancestors
+    excluded: int = 0  # interviews excluded from analysis
 
 
 def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Filters()) -> Scope:
@@ -114,6 +125,7 @@ def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Fi
 
     segments = project.segment_frame()
     keep = ~segments.excluded.astype(bool)  # excluded interviews never count
+    excluded = int(segments.interview[~keep].nunique())
     if filters.interviews:
         keep &= segments.interview.isin(filters.interviews)
     if filters.languages:
@@ -139,7 +151,7 @@ def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Fi
         .explode("code_id")[["code_id", "segment_id"]]
         .drop_duplicates()
     )
-    return Scope(by=by, filters=filters, segments=segments, pairs=pairs)
+    return Scope(by=by, filters=filters, segments=segments, pairs=pairs, excluded=excluded)
 
 
 def crosstab(
@@ -194,6 +206,7 @@ def crosstab(
         filters=filters,
         depth={p: p.count("/") for p in order},
         code_ids={paths[c.id]: c.id for c in project.codes},
+        excluded=within.excluded,
     )
 
 

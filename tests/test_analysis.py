@@ -162,6 +162,7 @@ def test_an_excluded_interview_counts_nowhere_until_included(study):
     assert x.bases.to_dict() == {"A": 2, "B": 1, TOTAL: 3}
     assert cells(x.counts, "A") == {"T": 1, "T/C1": 1, "T/C1/S1": 0, "T/C2": 0, "U": 0, "U/U1": 0}
     assert x.percents.loc["T", "A"] == 50.0
+    assert x.definition.endswith(" 1 interview excluded from analysis is not counted.")
     s1 = study.code_paths()["T/C1/S1"].id
     assert quotes(study, s1)["participant"].tolist() == ["P3-name"]
     assert cooccurrence(study).loc["T/C1/S1", "T/C2"] == 0

@@ -153,6 +153,11 @@ st.caption(
     f"{interview.status} · language {interview.language or 'unknown'}{engine} · "
     f"{len(segments)} segments · source {interview.source_name}"
 )
+if interview.excluded:
+    st.info(
+        f"Excluded from analysis ({interview.excluded_reason}): it counts nowhere. "
+        "Include it again on the Project page."
+    )
 media = project.media_path(interview)
 if media is not None and media.exists():
     start = st.session_state.get(PLAY_FROM, {}).get(interview.id, 0)
