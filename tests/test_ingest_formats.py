@@ -145,6 +145,27 @@ def test_word_speaker_and_time_lines_over_the_words():
     no_header_or_time_in_text(t)
 
 
+def test_word_with_bold_names_alone_over_the_words():
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph().add_run("Interview with Priya, 12 March").bold = True
+    for name, text in [("INTERVIEWER", "Where do services fall short?"),
+                       ("PRIYA", "Error messages."), ("INTERVIEWER", "How often?"),
+                       ("PRIYA", "Every week.")]:  # fmt: skip
+        doc.add_paragraph().add_run(name).bold = True
+        doc.add_paragraph(text)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    buffer.seek(0)
+    t = read_transcript(buffer, "P06.docx")
+    assert [(s.speaker, s.role, s.text) for s in t.segments][:2] == [
+        ("INTERVIEWER", I, "Where do services fall short?"),
+        ("PRIYA", P, "Error messages."),
+    ]
+    assert len(t.segments) == 4 and t.left_out == ["Interview with Priya, 12 March"]
+
+
 def test_word_table_of_turns():
     t = read("word_table.docx")
     assert turns(t) == [("Interviewer", I, 0.0), ("Gareth", P, 5.0),

@@ -4,7 +4,8 @@
     Maureen [00:01:09]: I used to go to the office.
     A second paragraph of the same turn.
     Enquêteur : Et maintenant ?          (French typography: a space before the colon)
-    INTERVIEWER:                          (a name alone on its line, the words below)
+    INTERVIEWER:                          (a name alone on its line, the words below;
+                                           in Word also a bold name without a colon)
 
 The `[hh:mm:ss]` stamp is optional (also `[mm:ss]`, with fractions, before or after the
 speaker, or a bare `hh:mm:ss` before it); a MAXQDA/f4 stamp `#00:01:23-4#` at the end
@@ -82,6 +83,14 @@ def _parse(line, *, allow_alone: bool) -> _Line:
         return parsed
     if stamped and allow_alone and looks_like_speaker(text) and len(text.split()) <= 3:
         parsed.speaker, parsed.text = text, ""  # "[00:01:05] Maureen", the words below
+    elif (
+        allow_alone
+        and not line.heading
+        and line.bold.strip() == text
+        and len(text.split()) <= 3
+        and looks_like_speaker(text, bold=True)
+    ):
+        parsed.speaker, parsed.text = text, ""  # a bold name alone, the words below
     return parsed
 
 
