@@ -359,9 +359,18 @@ def _print_preview(preview, participant: str | None) -> None:
     "transcripts are interviewer turns. Replaces the list.",
 )
 @click.option("--clear-interviewers", is_flag=True, help="Forget the interviewers' names.")
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="Also give the named interviewers their role in the interviews already imported.",
+)
+@BY
 @_errors_as_messages
-def config_cmd(project: Path, interviewers: tuple[str, ...], clear_interviewers: bool) -> None:
+def config_cmd(
+    project: Path, interviewers: tuple[str, ...], clear_interviewers: bool, apply: bool, by: str
+) -> None:
     """Show or change the project's settings."""
+    from qda.ingest.speakers import apply_interviewer_names
     from qda.store import open_project
 
     p = open_project(project)
@@ -371,6 +380,11 @@ def config_cmd(project: Path, interviewers: tuple[str, ...], clear_interviewers:
         p.set_interviewer_names(interviewers)
     names = p.interviewer_names
     click.echo(f"interviewers: {', '.join(names) if names else '(none: found by role words)'}")
+    if apply:
+        changed = apply_interviewer_names(p, by=by)
+        for interview_id, speakers in changed.items():
+            click.echo(f"{interview_id}: roles set for {', '.join(speakers)}")
+        click.echo(f"{len(changed)} interviews changed")
 
 
 @main.command("exclude")

@@ -178,3 +178,24 @@ def test_import_placeholders_excluded_at_once(tmp_path):
         "import-transcripts", study, SAMPLES / "P18_withdrawn.docx", "--exclude-placeholders"
     )
     assert "added P18 from P18_withdrawn.docx (excluded from analysis)" in result.output
+
+
+def test_interviewers_named_afterwards_get_their_role_in_imported_interviews(tmp_path):
+    study = tmp_path / "study"
+    run("init", study)
+    run("import-participants", study, SAMPLES / "participants.csv")
+    text = "Sara: I would like to hear about letters.\nBo: Do you mean paper ones?\n" * 2
+    (tmp_path / "P09.txt").write_text(text, encoding="utf-8")
+    run("import-transcripts", study, tmp_path / "P09.txt")
+    roles = {s.speaker: s.role for s in qda.open_project(study).segments("P09")}
+    assert roles == {"Sara": "participant", "Bo": "interviewer"}  # Bo asked the questions
+    result = run("config", study, "--interviewer", "Sara", "--apply", "--by", "anna")
+    assert (
+        "P09: roles set for Sara, Bo" in result.output and "1 interviews changed" in result.output
+    )
+    p = qda.open_project(study)
+    assert {s.speaker: s.role for s in p.segments("P09")} == {
+        "Sara": "interviewer",
+        "Bo": "participant",
+    }
+    assert [h["action"] for h in p.segment_history("P09")] == ["rename speaker"] * 2

@@ -438,3 +438,19 @@ def test_an_interview_is_excluded_and_included_on_the_project_page(demo_copy, mo
     assert p.interview("P01").excluded_reason == "withdrew consent"
     at.button(key="do_include").click().run()
     assert not p.interview("P01").excluded
+
+
+def test_the_study_s_interviewers_are_named_on_the_project_page(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    p = qda.open_project(demo_copy)
+    p.rename_speaker(
+        "P01", "Interviewer", "Claire Dubois", role=qda.SpeakerRole.PARTICIPANT, by="x"
+    )
+    at = start()
+    assert at.text_input(key="interviewer_names").value == "Sara Holm"
+    at.text_input(key="interviewer_names").input("Sara Holm, Claire Dubois").run()
+    at.button(key="do_interviewer_names").click().run()
+    assert not at.exception, at.exception
+    assert p.interviewer_names == ["Sara Holm", "Claire Dubois"]
+    assert {s.speaker: s.role for s in p.segments("P01")}["Claire Dubois"] == "interviewer"
+    assert "roles set in 1 interviews" in [s.value for s in at.success][0]

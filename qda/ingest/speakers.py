@@ -12,10 +12,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from qda.ingest.formats import Document, Turn
 from qda.ingest.formats.timing import INTERVIEWER_LABELS
 from qda.models import SegmentDraft, SpeakerRole
+
+if TYPE_CHECKING:
+    from qda.store import Project
 
 _LOOKALIKE = str.maketrans({"o": "0", "l": "1", "i": "1", "s": "5", "z": "2"})
 
@@ -181,3 +185,29 @@ def set_interviewers(
         )
         for sp, n in counts.items()
     ]
+
+
+def apply_interviewer_names(project: Project, *, by: str) -> dict[str, list[str]]:
+    """Give the project's named interviewers their role in interviews already stored:
+    in each interview where one of them speaks, they interview and the other named
+    speakers do not. Each change is kept in the segment history.
+
+    Returns:
+        interview id -> the speakers whose role changed.
+    """
+    names = project.interviewer_names
+    changed: dict[str, list[str]] = {}
+    if not names:
+        return changed
+    with project.transaction():
+        for interview in project.interviews:
+            roles = {s.speaker: s.role for s in project.segments(interview.id) if s.speaker}
+            asking = {sp for sp in roles if _matches(sp, names)}
+            if not asking:
+                continue
+            for speaker, role in roles.items():
+                wanted = SpeakerRole.INTERVIEWER if speaker in asking else SpeakerRole.PARTICIPANT
+                if role is not wanted:
+                    project.rename_speaker(interview.id, speaker, speaker, role=wanted, by=by)
+                    changed.setdefault(interview.id, []).append(speaker)
+    return changed

@@ -21,6 +21,7 @@ from qda.ingest import (
     read_participants_csv,
 )
 from qda.ingest.participants import save_edited_participants
+from qda.ingest.speakers import apply_interviewer_names
 from qda.models import AttributeType
 from qda.overview import groups_table, interviews_table, participants_table
 from qda.store import create_project, open_project
@@ -138,6 +139,7 @@ def import_transcript_files(project) -> None:
         accept_multiple_files=True,
         key="up_transcripts",
     )
+    interviewer_names(project)
     if not files:
         return
     previews = preview_transcripts(project, [(f.name, io.BytesIO(f.getvalue())) for f in files])
@@ -228,6 +230,21 @@ def import_transcript_files(project) -> None:
             flash(f"{len(result.added)} interviews added{excluded}.")
         except QdaError as e:
             st.error(str(e))
+
+
+def interviewer_names(project) -> None:
+    """The study's interviewers by name: found first when roles are set on import."""
+    left, right = st.columns([3, 1])
+    names = left.text_input(
+        "Interviewers of this study (names as the transcripts write them, comma-separated)",
+        value=", ".join(project.interviewer_names),
+        key="interviewer_names",
+        help="Their turns are interviewer turns in every transcript imported from now on.",
+    )
+    if right.button("Save and apply to imported interviews", key="do_interviewer_names"):
+        project.set_interviewer_names(names.split(","))
+        changed = apply_interviewer_names(project, by=user())
+        flash(f"Interviewers saved; roles set in {len(changed)} interviews.")
 
 
 def exclude_interviews(project, interviews) -> None:
