@@ -197,6 +197,7 @@ def info(project: Path) -> None:
     click.echo()
     table = interviews_table(p)
     if not table.empty:
+        table["excluded"] = [r[:37] + "…" if len(r) > 38 else r for r in table.excluded]
         click.echo(table.drop(columns=["source"]).to_string(index=False))
 
 
