@@ -160,7 +160,7 @@ def test_transcripts_from_other_tools_are_previewed_and_imported(browser, tmp_pa
         samples / n for n in ("P04_tom_otter.txt", "P10_mette_teams.docx", "P18_withdrawn.docx")
     ]
     with running_app(study.root, ARTIFACTS / "app-import.log") as url:
-        page = browser.new_page(viewport={"width": 1366, "height": 1500})
+        page = browser.new_page(viewport={"width": 1366, "height": 2600})
         page.goto(url)
         uploader = page.get_by_test_id("stFileUploader").filter(has_text="Transcripts: Word")
         expect(uploader).to_be_visible(timeout=30_000)
@@ -171,10 +171,13 @@ def test_transcripts_from_other_tools_are_previewed_and_imported(browser, tmp_pa
         expect(
             page.get_by_text("Read as Teams transcript (Word): 20 turns, 2 speakers")
         ).to_be_visible()
-        expect(page.get_by_text("named as an interviewer of the study").first).to_be_visible()
+        expect(page.get_by_text("named as an interviewer of the study").first).to_be_attached()
         assert study.interviews == []  # nothing is written by the preview
         page.wait_for_timeout(500)
-        page.screenshot(path=str(ARTIFACTS / "import-preview.png"), full_page=True)
+        preview = page.get_by_test_id("stExpander").filter(
+            has=page.get_by_text("Read as Otter.ai export")
+        )
+        preview.screenshot(path=str(ARTIFACTS / "import-preview.png"))
         page.get_by_role("button", name="Import 3 transcripts").click()
         expect(page.get_by_text("3 interviews added; 1 excluded from analysis.")).to_be_visible(
             timeout=30_000

@@ -453,4 +453,4 @@ def test_the_study_s_interviewers_are_named_on_the_project_page(demo_copy, monke
     assert not at.exception, at.exception
     assert p.interviewer_names == ["Sara Holm", "Claire Dubois"]
     assert {s.speaker: s.role for s in p.segments("P01")}["Claire Dubois"] == "interviewer"
-    assert "roles set in 1 interviews" in [s.value for s in at.success][0]
+    assert "roles set in 1 interviews" in at.success[0].value

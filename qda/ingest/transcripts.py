@@ -74,7 +74,8 @@ class Transcript:
     def reading(self) -> str:
         """One line on how the file was read, for the import report."""
         if not self.found_turns:
-            return f"no speaker turns found: read as {len(self.segments)} paragraphs"
+            n = len(self.segments)
+            return f"no speaker turns found: read as {n} paragraph{'' if n == 1 else 's'}"
         people = ", ".join(f"{s.speaker} ({s.role}, {s.turns})" for s in self.speakers)
         return f"{self.format_label}: {len(self.segments)} turns; speakers {people or 'none'}"
 

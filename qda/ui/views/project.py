@@ -22,7 +22,7 @@ from qda.ingest import (
 )
 from qda.ingest.participants import save_edited_participants
 from qda.ingest.speakers import apply_interviewer_names
-from qda.models import AttributeType
+from qda.models import AttributeType, clock
 from qda.overview import groups_table, interviews_table, participants_table
 from qda.store import create_project, open_project
 from qda.ui.state import (
@@ -129,6 +129,10 @@ def add_data(project) -> None:
     import_qdpx_file(project)
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def import_transcript_files(project) -> None:
     """Transcripts made elsewhere: each file shown as qda reads it (participant, format,
     speakers and their roles, first turns) and corrected before anything is written."""
@@ -167,9 +171,10 @@ def import_transcript_files(project) -> None:
                 placeholder="Pick the participant",
                 key=f"tp_pid_{n}",
             )
+            unit = "turn" if t.found_turns else "paragraph"
             right.caption(
-                f"Read as {t.format_label}: {len(t.segments)} "
-                f"{'turns' if t.found_turns else 'paragraphs'}, {len(t.speakers)} speakers"
+                f"Read as {t.format_label}: {plural(len(t.segments), unit)}, "
+                f"{plural(len(t.speakers), 'speaker')}"
             )
             speakers = [s.speaker for s in t.speakers]
             asking = right.multiselect(
@@ -188,7 +193,7 @@ def import_transcript_files(project) -> None:
                     width="stretch",
                 )  # fmt: skip
             st.dataframe(
-                [{"speaker": s.speaker, "start": s.start, "text": s.text[:300]}
+                [{"speaker": s.speaker, "start": clock(s.start), "text": s.text[:300]}
                  for s in t.segments[:3]],
                 hide_index=True,
                 width="stretch",
@@ -241,7 +246,11 @@ def interviewer_names(project) -> None:
         key="interviewer_names",
         help="Their turns are interviewer turns in every transcript imported from now on.",
     )
-    if right.button("Save and apply to imported interviews", key="do_interviewer_names"):
+    if right.button(
+        "Save and apply",
+        key="do_interviewer_names",
+        help="Also set their role in the interviews already imported.",
+    ):
         project.set_interviewer_names(names.split(","))
         changed = apply_interviewer_names(project, by=user())
         flash(f"Interviewers saved; roles set in {len(changed)} interviews.")
