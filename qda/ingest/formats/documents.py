@@ -161,9 +161,20 @@ def _open_zip(data: bytes, name: str, sha: str) -> Document:
 
 def _word_lines(data: bytes) -> tuple[Line, ...]:
     from docx import Document as open_docx
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.table import Table
 
     doc = open_docx(io.BytesIO(data))
+    # style lookups through python-docx search the whole styles part each time (4.5 s
+    # for a 600-turn file): read each style once, then go by the ids in the XML
+    names: dict[str, str] = {}
+    bold_styles: set[str] = set()
+    for style in doc.styles:
+        names[style.style_id] = style.name or ""
+        if style.type in (WD_STYLE_TYPE.CHARACTER, WD_STYLE_TYPE.PARAGRAPH) and style.font.bold:
+            bold_styles.add(style.style_id)
+    default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_name = default.name if default is not None else ""
     lines: list[Line] = []
     number = 0
     for block in doc.iter_inner_content():
@@ -173,14 +184,15 @@ def _word_lines(data: bytes) -> tuple[Line, ...]:
                 lines.append(Line(row, number))
                 number += 1
             continue
-        style = (block.style.name if block.style is not None else "") or ""
+        style_id = block._p.style
+        style = names.get(style_id, default_name) if style_id else default_name
         heading = style.startswith(("Heading", "Title", "Subtitle"))
         bold = ""
         for run in block.runs:
             if not run.text.strip() and bold:
                 bold += run.text
                 continue
-            if run.bold or (run.bold is None and run.style is not None and run.style.font.bold):
+            if run.bold or (run.bold is None and run._r.style in bold_styles):
                 bold += run.text
             else:
                 break
