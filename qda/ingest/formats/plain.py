@@ -151,8 +151,8 @@ def read(doc: Document) -> Reading:
         for t in turns
     ]
     made, header, warnings = split_header(made, preamble, doc)
-    kind = {DocumentKind.WORD: "Word", DocumentKind.ODT: "OpenDocument"}.get(doc.kind)
-    label = f"{kind} document, speaker turns (Name: text)" if kind else ""
+    kind = {DocumentKind.WORD: "Word document", DocumentKind.ODT: "OpenDocument text"}.get(doc.kind)
+    label = f"{kind}, speaker turns (Name: text)" if kind else ""
     return Reading(fill_ends(made, doc), warnings, header, label=label)
 
 
