@@ -142,49 +142,29 @@ def assign_roles(
             if ratio[top] > min(ratio.values()):
                 asker = {top}
                 reason = {top: f"asks the questions ({ratio[top]:.0%} of turns end in '?')"}
-    out = [
-        replace(
-            s,
-            role=SpeakerRole.OTHER if not s.speaker
-            else SpeakerRole.INTERVIEWER if s.speaker in asker else SpeakerRole.PARTICIPANT,
-        )
-        for s in segments
-    ]  # fmt: skip
-    summaries = [
-        SpeakerSummary(
-            speaker,
-            SpeakerRole.INTERVIEWER if speaker in asker else SpeakerRole.PARTICIPANT,
-            n,
-            reason.get(speaker, "not the interviewer" if asker else "no interviewer found"),
-        )
-        for speaker, n in counts.items()
-    ]
-    return out, summaries
+    fallback = "not the interviewer" if asker else "no interviewer found"
+    return _with_roles(segments, asker, lambda sp: reason.get(sp, fallback))
 
 
 def set_interviewers(
     segments: list[SegmentDraft], interviewers: Iterable[str]
 ) -> tuple[list[SegmentDraft], list[SpeakerSummary]]:
     """Roles as the researcher chose them in the preview: these speakers interview."""
-    chosen = set(interviewers)
-    out = [
-        replace(
-            s,
-            role=SpeakerRole.OTHER if not s.speaker
-            else SpeakerRole.INTERVIEWER if s.speaker in chosen else SpeakerRole.PARTICIPANT,
-        )
-        for s in segments
-    ]  # fmt: skip
+    return _with_roles(segments, set(interviewers), lambda sp: "chosen in the import")
+
+
+def _with_roles(
+    segments: list[SegmentDraft], asking: set[str], reason
+) -> tuple[list[SegmentDraft], list[SpeakerSummary]]:
+    """The segments with `asking` as interviewers, every other named speaker a
+    participant; each speaker's summary with `reason(speaker)`."""
+
+    def role(speaker: str) -> SpeakerRole:
+        return SpeakerRole.INTERVIEWER if speaker in asking else SpeakerRole.PARTICIPANT
+
+    out = [replace(s, role=role(s.speaker) if s.speaker else SpeakerRole.OTHER) for s in segments]
     counts = Counter(s.speaker for s in segments if s.speaker)
-    return out, [
-        SpeakerSummary(
-            sp,
-            SpeakerRole.INTERVIEWER if sp in chosen else SpeakerRole.PARTICIPANT,
-            n,
-            "chosen in the import",
-        )
-        for sp, n in counts.items()
-    ]
+    return out, [SpeakerSummary(sp, role(sp), n, reason(sp)) for sp, n in counts.items()]
 
 
 def apply_interviewer_names(project: Project, *, by: str) -> dict[str, list[str]]:
