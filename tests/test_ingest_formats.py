@@ -222,6 +222,16 @@ def test_a_mistyped_participant_code_is_read_as_the_speaker_it_resembles():
     assert "line 10: speaker 'BSRO6' looks like a typo for 'BSR06'" in "\n".join(t.warnings)
 
 
+def test_a_speaker_the_file_does_not_know_is_reported():
+    text = "Interviewer  00:00\nHello?\n\nAnn  00:03\nHi.\n\nUnknown Speaker  00:09\nSorry!\n"
+    t = read_transcript(as_file(text), "P01.txt")
+    assert t.format == "otter" and t.segments[2].speaker == "Unknown Speaker"
+    assert (
+        "P01.txt, line 7: the file does not know who spoke ('Unknown Speaker', 1 turn)"
+        in (t.warnings[0])
+    )
+
+
 def test_the_study_s_interviewers_are_found_first():
     text = "Sara: I want to ask you about letters.\nBo: Yes?\nSara: Do you read them.\nBo: Never?\n"
     by_questions = read_transcript(as_file(text), "x.txt")

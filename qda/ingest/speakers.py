@@ -21,6 +21,11 @@ from qda.models import SegmentDraft, SpeakerRole
 if TYPE_CHECKING:
     from qda.store import Project
 
+_UNKNOWN = re.compile(
+    r"^(?:unknown(?: speaker)?|speaker \?|\?+|inaudible|unidentified(?: speaker)?|"
+    r"ukendt(?: taler)?|inconnu(?:e)?|locuteur inconnu)$",
+    re.IGNORECASE,
+)
 _LOOKALIKE = str.maketrans({"o": "0", "l": "1", "i": "1", "s": "5", "z": "2"})
 
 
@@ -81,6 +86,14 @@ def fix_typos(
             )
             t = replace(t, speaker=renamed[t.speaker])
         out.append(t)
+    for label in sorted({t.speaker for t in out if _UNKNOWN.match(t.speaker)}):
+        lines = [doc.where(t.line) for t in out if t.speaker == label]
+        more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
+        warnings.append(
+            f"{doc.name}, {', '.join(lines[:3])}{more}: the file does not know who spoke "
+            f"('{label}', {len(lines)} turn{'' if len(lines) == 1 else 's'}): set the speaker "
+            "on the Transcripts page"
+        )
     if declared:
         for s in sorted({t.speaker for t in out if t.speaker} - names):
             first = next(t for t in out if t.speaker == s)
