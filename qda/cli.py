@@ -416,6 +416,22 @@ def include_cmd(project: Path, interview: str, by: str) -> None:
     click.echo(f"{done.id} is part of the analysis again")
 
 
+@main.command("attach-recording")
+@PROJECT
+@click.argument("interview")
+@click.argument("recording", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_errors_as_messages
+def attach_recording_cmd(project: Path, interview: str, recording: Path) -> None:
+    """Keep the RECORDING of an imported transcript with its INTERVIEW, to check the
+    transcript against the audio on the Transcripts page."""
+    from qda.jobs import attach_recording
+    from qda.store import open_project
+
+    with recording.open("rb") as f:
+        done = attach_recording(open_project(project), interview, f, recording.name)
+    click.echo(f"{done.id}: {recording.name} kept with the transcript ({done.duration_s:.0f} s)")
+
+
 @main.command("import-codebook")
 @PROJECT
 @click.argument("codebook_file", type=click.File("rb"))

@@ -89,6 +89,61 @@ def _safe_name(name: str) -> str:
     return stem[:80] or "recording"
 
 
+def _checked_recording(project: Project, stream: BinaryIO, name: str) -> str:
+    """The recording's SHA-256 once its size is within the limit and it is not in the
+    project yet (as an interview's source or beside an imported transcript)."""
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if size > (allowed := limits().upload_bytes):
+        raise InvalidInput(
+            f"the file is {size / 1e6:,.0f} MB; the limit is {allowed / 1e6:,.0f} MB "
+            f"(compress it, or raise the limit: {ENV['upload_mb']})",
+            source=name,
+        )
+    digest = sha256_of(stream)
+    for interview in project.interviews:
+        if interview.source_sha256 == digest or Path(interview.media_file).name.startswith(
+            f"{digest[:16]}_"
+        ):
+            raise InvalidInput(
+                f"this recording is already in the project as interview {interview.id}",
+                source=name,
+            )
+    return digest
+
+
+def attach_recording(
+    project: Project,
+    interview_id: str,
+    stream: BinaryIO,
+    name: str,
+    *,
+    max_seconds: float | None = None,
+) -> Interview:
+    """Keep the recording of a transcript made elsewhere with its interview, so that
+    the transcript can be checked against the audio (each turn plays from its time).
+
+    Raises:
+        UnsupportedAudio: the file is not usable audio (nothing is stored).
+        InvalidInput: the interview has a recording already, or this one is in the
+            project.
+    """
+    if project.root is None:
+        raise ProjectError("recordings can only be added to a project folder")
+    interview = project.interview(interview_id)
+    if interview.media_file:
+        raise InvalidInput(f"interview {interview_id} has a recording already", source=name)
+    digest = _checked_recording(project, stream, name)
+    audio = load_audio(stream, name, max_seconds=max_seconds)
+    stream.seek(0)
+    with staged_media(project.root) as media, project.transaction():
+        return project.update_interview(
+            interview_id,
+            media_file=media.add(f"{digest[:16]}_{_safe_name(name)}", stream),
+            duration_s=max(interview.duration_s or 0.0, audio.duration),
+        )
+
+
 def add_recording(
     project: Project,
     participant_id: str,
@@ -112,21 +167,7 @@ def add_recording(
         # the participants file often says which language they were interviewed in
         known = participant.attributes.get("language")
         language = known if isinstance(known, str) and re.fullmatch(r"[a-z]{2,3}", known) else None
-    size = stream.seek(0, io.SEEK_END)
-    stream.seek(0)
-    if size > (allowed := limits().upload_bytes):
-        raise InvalidInput(
-            f"the file is {size / 1e6:,.0f} MB; the limit is {allowed / 1e6:,.0f} MB "
-            f"(compress it, or raise the limit: {ENV['upload_mb']})",
-            source=name,
-        )
-    digest = sha256_of(stream)
-    for interview in project.interviews:
-        if interview.source_sha256 == digest:
-            raise InvalidInput(
-                f"this recording is already in the project as interview {interview.id}",
-                source=name,
-            )
+    digest = _checked_recording(project, stream, name)
     audio = load_audio(stream, name, max_seconds=max_seconds)
     stream.seek(0)
     with staged_media(project.root) as media, project.transaction():

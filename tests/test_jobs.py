@@ -161,3 +161,32 @@ def test_a_killed_worker_is_resumed_without_gap_or_duplicate(tmp_path):
     assert len(texts) == len(set(texts)) or texts.count(texts[0]) <= 3
     expected = " ".join([reference_text("P15_lorraine")] * 3)
     assert word_error_rate(expected, " ".join(texts)) < 0.1  # no gap: every turn is there
+
+
+def test_a_recording_is_attached_to_an_imported_transcript(demo_copy, tmp_path):
+    from click.testing import CliRunner
+
+    from qda.cli import main
+    from qda.jobs import attach_recording
+
+    p = qda.open_project(demo_copy)
+    recording = RECORDINGS / "P15_lorraine.opus"
+    result = CliRunner().invoke(main, ["attach-recording", str(demo_copy), "P04", str(recording)])
+    assert (
+        result.exit_code == 0 and "P04: P15_lorraine.opus kept with the transcript" in result.output
+    )
+    interview = p.interview("P04")
+    assert p.media_path(interview).read_bytes() == recording.read_bytes()
+    assert interview.status == "imported" and len(p.segments("P04")) == 20
+    with recording.open("rb") as f, pytest.raises(InvalidInput, match="has a recording already"):
+        attach_recording(p, "P04", f, recording.name)
+    with (
+        recording.open("rb") as f,
+        pytest.raises(InvalidInput, match="already in the project as interview P04"),
+    ):
+        attach_recording(p, "P05", f, recording.name)
+    bad = tmp_path / "notes.mp3"
+    bad.write_bytes(b"not audio at all" * 100)
+    refused = CliRunner().invoke(main, ["attach-recording", str(demo_copy), "P05", str(bad)])
+    assert refused.exit_code == 1 and "notes.mp3: not an audio or video file" in refused.output
+    assert qda.open_project(demo_copy).interview("P05").media_file == ""

@@ -454,3 +454,17 @@ def test_the_study_s_interviewers_are_named_on_the_project_page(demo_copy, monke
     assert p.interviewer_names == ["Sara Holm", "Claire Dubois"]
     assert {s.speaker: s.role for s in p.segments("P01")}["Claire Dubois"] == "interviewer"
     assert "roles set in 1 interviews" in at.success[0].value
+
+
+def test_the_recording_of_an_imported_transcript_is_attached(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    monkeypatch.setenv("QDA_WORKER", "off")
+    at = open_page(start(), "transcript")
+    at.selectbox(key="transcript_interview").set_value("P04").run()
+    recording = (REPO / "sample_transcripts" / "recordings" / "P15_lorraine.opus").read_bytes()
+    at.file_uploader(key="attach_P04").set_value(("P04.opus", recording, "audio/ogg")).run()
+    at.button(key="do_attach_P04").click().run()
+    assert not at.exception, at.exception
+    assert "P04.opus attached to P04." in [s.value for s in at.success]
+    p = qda.open_project(demo_copy)
+    assert p.media_path(p.interview("P04")).read_bytes() == recording

@@ -7,8 +7,10 @@ import io
 import pandas as pd
 import streamlit as st
 
+from qda.audio import AUDIO_EXTENSIONS
 from qda.errors import QdaError
 from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
+from qda.jobs import attach_recording
 from qda.models import SpeakerRole, clock
 from qda.ui.state import flash, page, user
 
@@ -26,6 +28,27 @@ def segment_table(segments) -> pd.DataFrame:
             "original": [s.original_text if s.edited else "" for s in segments],
         }
     )
+
+
+def attach_recording_form(project, interview) -> None:
+    """A transcript made elsewhere: keep its recording with it, to check it by ear."""
+    with st.expander("Attach the recording of this transcript"):
+        st.caption(
+            "The transcript was imported without its audio. Keep the recording with it to "
+            "play each turn from its time while you correct it."
+        )
+        recording = st.file_uploader(
+            "Recording",
+            type=list(AUDIO_EXTENSIONS),
+            key=f"attach_{interview.id}",
+            label_visibility="collapsed",
+        )
+        if recording is not None and st.button("Attach", key=f"do_attach_{interview.id}"):
+            try:
+                attach_recording(project, interview.id, recording, recording.name)
+                flash(f"{recording.name} attached to {interview.id}.")
+            except QdaError as e:
+                st.error(str(e))
 
 
 def save_edits(project, segments, edited: pd.DataFrame) -> int:
@@ -162,6 +185,8 @@ media = project.media_path(interview)
 if media is not None and media.exists():
     start = st.session_state.get(PLAY_FROM, {}).get(interview.id, 0)
     st.audio(str(media), start_time=int(start))
+elif not interview.media_file:
+    attach_recording_form(project, interview)
 speaker_tools(project, interview, segments)
 
 table = segment_table(segments)
