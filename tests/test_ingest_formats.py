@@ -193,6 +193,14 @@ def test_a_file_without_turns_says_it_was_read_as_paragraphs():
     assert t.reading == "no speaker turns found: read as 2 paragraphs"
 
 
+def test_cues_without_speakers_say_so():
+    vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\nHello there.\n\n00:02.000 --> 00:04.000\nHi.\n"
+    t = read_transcript(as_file(vtt), "P01.vtt")
+    assert len(t.segments) == 2 and t.warnings == [
+        "P01.vtt: read as WebVTT, but it names no speakers: set them on the Transcripts page"
+    ]
+
+
 def test_the_content_decides_not_the_extension():
     vtt = (DATA / "zoom.vtt").read_bytes()
     assert read_transcript(io.BytesIO(vtt), "P01.txt").format_label == "Zoom WebVTT"

@@ -155,6 +155,11 @@ def read_transcript(
         )
     if reader.name == "paragraphs":
         warnings.append(f"{name}: no speaker turns found: read as paragraphs")
+    elif not speakers:
+        warnings.append(
+            f"{name}: read as {reading.label or reader.label}, but it names no speakers: "
+            "set them on the Transcripts page"
+        )
     return Transcript(
         source=name,
         format=reader.name,
