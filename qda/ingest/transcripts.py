@@ -346,7 +346,7 @@ def import_transcripts(
             )
             reason = reasons.get(transcript.source)
             if reason is None and exclude_placeholders and transcript.placeholder:
-                reason = f"placeholder: {transcript.placeholder}"
+                reason = f"placeholder: {transcript.placeholder.rstrip('. ')}"
             if reason is not None:
                 interview = project.exclude_interview(interview.id, reason, by=by)
                 excluded.append(interview.id)

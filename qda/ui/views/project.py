@@ -211,7 +211,7 @@ def import_transcript_files(project) -> None:
             ):
                 exclude[preview.name] = st.text_input(
                     "Reason",
-                    value=f"placeholder: {t.placeholder}" if t.placeholder else "",
+                    value=f"placeholder: {t.placeholder.rstrip('. ')}" if t.placeholder else "",
                     key=f"tp_reason_{n}",
                 )
             if pid is None:
