@@ -416,6 +416,48 @@ def include_cmd(project: Path, interview: str, by: str) -> None:
     click.echo(f"{done.id} is part of the analysis again")
 
 
+@main.command("delete")
+@PROJECT
+@click.option("--interview", "interview_id", help="The interview to delete.")
+@click.option(
+    "--participant", "participant_id", help="The participant to delete, with their interviews."
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_errors_as_messages
+def delete_cmd(
+    project: Path, interview_id: str | None, participant_id: str | None, yes: bool
+) -> None:
+    """Delete an interview, or a participant with their interviews, for good: segments,
+    codings, recordings, history and cached vectors (a withdrawn consent, a wrong
+    upload). Excluding (`qda exclude`) keeps them instead."""
+    from qda.store import open_project
+
+    if (interview_id is None) == (participant_id is None):
+        raise click.UsageError("say what to delete: --interview ID or --participant ID")
+    p = open_project(project)
+    plan = p.deletion_plan(interview_id=interview_id, participant_id=participant_id)
+    click.echo(plan.describe())
+    if not yes and not click.confirm("Delete?", default=False):
+        click.echo("nothing was deleted")
+        return
+    p.delete(plan)
+    click.echo(f"deleted {', '.join([*plan.participants, *plan.interviews]) or 'nothing'}")
+
+
+@main.command("relink")
+@PROJECT
+@click.argument("interview")
+@click.argument("participant")
+@_errors_as_messages
+def relink_cmd(project: Path, interview: str, participant: str) -> None:
+    """Move INTERVIEW (a recording uploaded under the wrong participant) to PARTICIPANT,
+    with its transcript, codings and history."""
+    from qda.store import open_project
+
+    new_id = open_project(project).relink_interview(interview, participant)
+    click.echo(f"{interview} is now interview {new_id} of {participant}")
+
+
 @main.command("attach-recording")
 @PROJECT
 @click.argument("interview")

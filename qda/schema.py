@@ -346,6 +346,7 @@ def make_engine(url: str) -> Engine:
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from qda.deletions import Deletions
 from qda.errors import InvalidInput, NotFound, ProjectError
 from qda.job_queue import JobQueue
 from qda.media import INCOMING, MEDIA_DIR, recover_media
@@ -71,7 +72,7 @@ from qda.transcript_edits import TranscriptEdits
 # --- the project ---------------------------------------------------------------------
 
 
-class Project(TranscriptEdits, JobQueue):
+class Project(TranscriptEdits, JobQueue, Deletions):
     """One study: its participants, interviews, codebook and codings.
 
     Open one with `qda.open_project(path)`; the CLI and the UI both go through this

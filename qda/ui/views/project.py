@@ -279,6 +279,47 @@ def exclude_interviews(project, interviews) -> None:
         flash(f"{chosen} is excluded from analysis.")
 
 
+def delete_or_move(project, interviews, participants) -> None:
+    """Delete an interview or a participant for good, or move an interview to another
+    participant; a deletion says what goes and asks to be confirmed."""
+    what = st.radio(
+        "What",
+        ["Delete an interview", "Delete a participant", "Move an interview"],
+        horizontal=True,
+        key="del_what",
+        label_visibility="collapsed",
+    )
+    if what == "Move an interview":
+        left, right = st.columns(2)
+        chosen = left.selectbox("Interview", list(interviews.interview), key="mv_interview")
+        target = right.selectbox(
+            "To participant", list(participants.participant), key="mv_participant"
+        )
+        if chosen is not None and st.button("Move", key="do_move"):
+            try:
+                new_id = project.relink_interview(chosen, target)
+                flash(f"{chosen} is now interview {new_id} of {target}.")
+            except QdaError as e:
+                st.error(str(e))
+        return
+    if what == "Delete an interview":
+        chosen = st.selectbox("Interview", list(interviews.interview), key="del_interview")
+        if chosen is None:
+            return
+        plan = project.deletion_plan(interview_id=chosen)
+    else:
+        chosen = st.selectbox("Participant", list(participants.participant), key="del_participant")
+        plan = project.deletion_plan(participant_id=chosen)
+    st.warning(
+        plan.describe() + " To keep the interview but leave it out of the analysis, "
+        "exclude it instead."
+    )
+    sure = st.checkbox(f"Yes, delete {chosen} for good", key=f"del_sure_{chosen}")
+    if st.button("Delete", key="do_delete", disabled=not sure, type="primary"):
+        project.delete(plan)
+        flash(f"{chosen} deleted.")
+
+
 def import_qdpx_file(project) -> None:
     """A whole project from NVivo, ATLAS.ti, MAXQDA, QualCoder or f4 (REFI-QDA)."""
     from qda.qdpx import case_variables, import_qdpx
@@ -468,6 +509,9 @@ def show_project(project) -> None:
     if not interviews.empty:
         with st.expander("Exclude an interview from analysis, or include it again"):
             exclude_interviews(project, interviews)
+
+    with st.expander("Delete an interview or a participant, or move an interview"):
+        delete_or_move(project, interviews, participants)
 
     with st.expander("Add data: participants, codebook, codings, projects"):
         add_data(project)
