@@ -468,3 +468,17 @@ def test_the_recording_of_an_imported_transcript_is_attached(demo_copy, monkeypa
     assert "P04.opus attached to P04." in [s.value for s in at.success]
     p = qda.open_project(demo_copy)
     assert p.media_path(p.interview("P04")).read_bytes() == recording
+
+
+def test_a_refused_recording_leaves_no_new_participant_behind(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    monkeypatch.setenv("QDA_WORKER", "off")
+    at = open_page(start(), "upload")
+    at.file_uploader(key="up_audio").set_value([("X1.mp3", b"not audio" * 50, "audio/mpeg")]).run()
+    at.selectbox(key="rec_participant_0").set_value("➕ new participant").run()
+    at.text_input(key="rec_new_id_0").input("P99").run()
+    at.text_input(key="rec_new_group_text_0").input("carers").run()
+    at.button(key="start_transcription").click().run()
+    assert not at.exception, at.exception
+    assert "X1.mp3 was not added" in "\n".join(e.value for e in at.error)
+    assert "P99" not in {p.id for p in qda.open_project(demo_copy).participants}

@@ -103,13 +103,14 @@ def start(project, rows, request: TranscriptionRequest) -> None:
         f = row["file"]
         try:
             pid = row["participant"]
-            if pid == NEW:
-                new = row["new"]
-                pid = (new.get("participant_id") or "").strip()
-                save_edited_participants(project, [new], source=f"new participant for {f.name}")
             language = None if row["language"] == "auto" else row["language"]
-            f.seek(0)
-            interview = add_recording(project, pid, f, f.name, language=language)
+            with project.transaction():  # a refused recording leaves no new participant
+                if pid == NEW:
+                    new = row["new"]
+                    pid = (new.get("participant_id") or "").strip()
+                    save_edited_participants(project, [new], source=f"new participant for {f.name}")
+                f.seek(0)
+                interview = add_recording(project, pid, f, f.name, language=language)
             job = queue_transcription(
                 project,
                 interview.id,
