@@ -156,3 +156,17 @@ def test_table_edits_are_checked_by_row_and_clear_emptied_cells(project):
     assert "participants table, row 2, column 'age': 'old' is not a number" in message
     assert "participants table, row 3, column 'stakeholder_group'" in message
     assert project.participants[2].stakeholder_group == "frontline staff"
+
+
+def test_a_word_file_sent_as_participants_is_called_a_word_file(project):
+    import io
+
+    from docx import Document
+
+    from qda.ingest import read_participants_csv
+
+    buffer = io.BytesIO()
+    Document().save(buffer)
+    buffer.seek(0)
+    with pytest.raises(InvalidInput, match=r"people\.csv: this is a Word document, not a CSV file"):
+        read_participants_csv(buffer, "people.csv")

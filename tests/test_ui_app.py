@@ -482,3 +482,23 @@ def test_a_refused_recording_leaves_no_new_participant_behind(demo_copy, monkeyp
     assert not at.exception, at.exception
     assert "X1.mp3 was not added" in "\n".join(e.value for e in at.error)
     assert "P99" not in {p.id for p in qda.open_project(demo_copy).participants}
+
+
+def test_a_qdc_codebook_is_imported_on_the_project_page(tmp_path, monkeypatch):
+    import io
+
+    from qda.codebook.formats import read_codebook, write_codebook
+
+    with (REPO / "codebooks" / "digital_access.yaml").open("rb") as f:
+        book = read_codebook(f, "digital_access.yaml")
+    qdc = io.BytesIO()
+    write_codebook(book, qdc, "x.qdc")
+    study = qda.create_project(tmp_path / "study")
+    study.save_participant(qda.Participant("P01", "staff"))
+    monkeypatch.setenv("QDA_PROJECT", str(study.root))
+    at = start()
+    at.file_uploader(key="up_codebook").set_value(("book.qdc", qdc.getvalue(), "")).run()
+    at.button(key="do_codebook").click().run()
+    assert not at.exception, at.exception
+    assert "26 codes imported." in [s.value for s in at.success]
+    assert len(study.codes) == 26

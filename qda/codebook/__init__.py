@@ -50,7 +50,7 @@ class ImportReport:
     dropped: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        out = [f"{self.kept} codes kept"]
+        out = [f"{self.kept} codes read" if self.kept else "no codes in the file"]
         out += [f"fixed: {f}" for f in self.fixed]
         out += [f"dropped: {d}" for d in self.dropped]
         return out

@@ -58,14 +58,25 @@ def read_table_bytes(stream: BinaryIO, source: str, what: str) -> bytes:
             source=source,
         )
     if data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
-        raise InvalidInput(
-            "this is an Excel workbook, not a CSV file: in Excel, use File > Save As > "
-            "CSV UTF-8, and import that file",
-            source=source,
-        )
+        raise InvalidInput(_office_file(data), source=source)
     if b"\x00" in data[:4096]:
         raise InvalidInput("this is not a text file (it holds binary data)", source=source)
     return data
+
+
+def _office_file(data: bytes) -> str:
+    """What an Office file sent as a CSV is, and how to make the CSV."""
+    if b"word/document.xml" in data or "WordDocument".encode("utf-16-le") in data:
+        return (
+            "this is a Word document, not a CSV file: put the table in Excel or LibreOffice "
+            "Calc and save it as CSV UTF-8"
+        )
+    if b"ppt/presentation.xml" in data or b"opendocument.text" in data:
+        return "this is not a CSV file but a document: save the table as CSV UTF-8"
+    return (
+        "this is an Excel workbook, not a CSV file: in Excel, use File > Save As > "
+        "CSV UTF-8, and import that file"
+    )
 
 
 def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:

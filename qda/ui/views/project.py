@@ -9,7 +9,8 @@ from pathlib import Path
 import streamlit as st
 
 from qda.codebook import import_codebook
-from qda.codebook.yaml_format import read_codebook_yaml
+from qda.codebook.formats import READERS as CODEBOOK_READERS
+from qda.codebook.formats import read_codebook
 from qda.demo import open_or_build_demo
 from qda.errors import QdaError
 from qda.ingest import (
@@ -110,10 +111,14 @@ def add_data(project) -> None:
         )
     codebook_col, codings_col = st.columns(2)
     with codebook_col:
-        codebook_file = st.file_uploader("Codebook (YAML)", type=["yaml", "yml"], key="up_codebook")
+        codebook_file = st.file_uploader(
+            "Codebook (YAML, REFI-QDA .qdc, CSV, or the codebook of a .qdpx)",
+            type=list(CODEBOOK_READERS),
+            key="up_codebook",
+        )
         if codebook_file and st.button("Import codebook", key="do_codebook"):
             try:
-                codebook = read_codebook_yaml(codebook_file, codebook_file.name)
+                codebook = read_codebook(codebook_file, codebook_file.name)
                 n = import_codebook(project, codebook, by=user(), source=codebook_file.name)
                 flash(f"{n} codes imported.")
             except QdaError as e:
