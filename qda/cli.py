@@ -141,6 +141,7 @@ def _run_app(
     from qda.limits import limits
     from qda.ui.settings import STREAMLIT_FLAGS
 
+    _check_port(port)
     given = {"upload_mb": max_upload_mb, "audio_hours": max_audio_hours,
              "topic_segments": max_topic_segments}  # fmt: skip
     chosen = dataclasses.replace(limits(), **{k: v for k, v in given.items() if v is not None})
@@ -154,6 +155,20 @@ def _run_app(
     command += [f"--server.port={port}", f"--server.maxUploadSize={chosen.upload_mb}"]
     server = subprocess.Popen(command, env=env)
     sys.exit(_serve(server))
+
+
+def _check_port(port: int) -> None:
+    """Say at once that the port is taken, instead of Streamlit failing later."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise QdaError(
+                f"port {port} is in use: is qda already running (http://localhost:{port})? "
+                f"Start another with `qda app --port {port + 1}`"
+            ) from None
 
 
 def _serve(server: subprocess.Popen) -> int:

@@ -199,3 +199,15 @@ def test_interviewers_named_afterwards_get_their_role_in_imported_interviews(tmp
         "Bo": "participant",
     }
     assert [h["action"] for h in p.segment_history("P09")] == ["rename speaker"] * 2
+
+
+def test_app_on_a_busy_port_says_so_at_once(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["app", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"port {port} is in use" in result.output and f"--port {port + 1}" in result.output
