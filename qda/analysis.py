@@ -45,6 +45,9 @@ class Filters:
     languages: tuple[str, ...] = ()  # interview languages; empty = all
     coders: tuple[str, ...] = ()  # empty = all
     interviews: tuple[str, ...] = ()  # empty = all
+    # count only interviews with at least one coding: True, False, or None = only them
+    # while coding is partial (some interviews coded, others not yet)
+    coded_only: bool | None = None
 
     def describe(self) -> str:
         parts = ["participant speech only" if self.participant_speech_only else "all speech"]
@@ -70,10 +73,42 @@ class Crosstab:
     depth: dict[str, int] = field(default_factory=dict)  # code path -> level (0 = theme)
     code_ids: dict[str, str] = field(default_factory=dict)  # code path -> id
     excluded: int = 0  # interviews excluded from analysis, counted nowhere
+    coded_only: bool = False  # only interviews with a coding count (cells and bases)
+    not_coded: tuple[str, ...] = ()  # interviews in scope with no coding yet
+    not_coded_columns: tuple[str, ...] = ()  # columns none of whose interviews is coded
+
+    def header(self, column: str) -> str:
+        """A column's heading: its value, its base and whether it is coded yet."""
+        if column in self.not_coded_columns:
+            if self.coded_only:
+                return f"{column} (not coded yet)"
+            return f"{column} (n={self.bases[column]}, not coded yet)"
+        if self.measure is Measure.WORDS:
+            return column
+        return f"{column} (n={self.bases[column]})"
+
+    @property
+    def coding_note(self) -> str:
+        """What the table does with interviews not coded yet, in words."""
+        if not self.not_coded:
+            return ""
+        n = len(self.not_coded)
+        one = n == 1
+        some = f"{n} interview{'' if one else 's'} not coded yet"
+        if self.coded_only:
+            note = (
+                f" Only coded interviews count: {some} ({', '.join(self.not_coded)}) "
+                f"{'is' if one else 'are'} left out."
+            )
+        else:
+            note = f" {some} {'counts' if one else 'count'} in the bases as mentioning nothing."
+        if self.not_coded_columns:
+            note += f" Not coded yet: {', '.join(self.not_coded_columns)}."
+        return note
 
     @property
     def exclusions(self) -> str:
-        """ " N interviews excluded from analysis are not counted." ("" when none)."""
+        """The sentence the definition ends with when interviews are excluded."""
         if not self.excluded:
             return ""
         if self.excluded == 1:
@@ -84,21 +119,26 @@ class Crosstab:
     def definition(self) -> str:
         scope = self.filters.describe()
         if self.measure is Measure.PARTICIPANTS:
+            base = (
+                "participants with a coded interview"
+                if self.coded_only
+                else "interviewed participants"
+            )
             return (
                 f"Each cell: number of participants in the {self.by} column with at least one "
                 f"coded segment under the row's code (a theme includes the codes under it), "
-                f"and that number as a percentage of the column's interviewed participants "
-                f"(n under the column name). Counted on {scope}.{self.exclusions}"
+                f"and that number as a percentage of the column's {base} "
+                f"(n under the column name). Counted on {scope}.{self.exclusions}{self.coding_note}"
             )
         if self.measure is Measure.SEGMENTS:
             return (
                 f"Each cell: number of segments coded with the row's code or a code under it "
                 f"(each segment once), and its percentage of all segments of the column's "
-                f"participants. Counted on {scope}.{self.exclusions}"
+                f"participants. Counted on {scope}.{self.exclusions}{self.coding_note}"
             )
         return (
             f"Each cell: number of words in the segments coded with the row's code or a code "
-            f"under it (each segment once). Counted on {scope}.{self.exclusions}"
+            f"under it (each segment once). Counted on {scope}.{self.exclusions}{self.coding_note}"
         )
 
 
@@ -112,6 +152,10 @@ class Scope:
     segments: pd.DataFrame  # segments in scope (no text), with "column" (the attribute value)
     pairs: pd.DataFrame  # (code_id, segment_id): a coding counts for its code and its ancestors
     excluded: int = 0  # interviews excluded from analysis
+    coded_only: bool = False
+    not_coded: tuple[str, ...] = ()
+    not_coded_columns: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # every column value in scope, coded or not
 
 
 def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Filters()) -> Scope:
@@ -132,11 +176,23 @@ def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Fi
         keep &= segments.language.isin(filters.languages)
     if filters.participant_speech_only:
         keep &= segments.role != SpeakerRole.INTERVIEWER.value
-    segments = segments[keep].copy()
-    segments["column"] = segments.participant.map({pid: column_of(pid) for pid in people})
     codings = project.coding_frame()
     if filters.coders:
         codings = codings[codings.coder.isin(filters.coders)]
+    # an interview is coded when any of its turns (an interviewer's too) carries a coding
+    coded = set(segments.interview[segments.segment_id.isin(codings.segment_id)])
+    segments = segments[keep].copy()
+    segments["column"] = segments.participant.map({pid: column_of(pid) for pid in people})
+    in_scope = set(segments.interview)
+    not_coded = tuple(sorted(in_scope - coded))
+    coded_only = filters.coded_only
+    if coded_only is None:
+        coded_only = bool(not_coded) and bool(in_scope & coded)
+    columns_coded = set(segments.column[segments.interview.isin(coded)])
+    every_column = tuple(sorted(set(segments.column)))
+    not_coded_columns = tuple(c for c in every_column if c not in columns_coded)
+    if coded_only:
+        segments = segments[segments.interview.isin(coded)]
     codings = codings[codings.segment_id.isin(segments.segment_id)]
     parent = {c.id: c.parent_id for c in project.codes}
     lineage: dict[str, list[str]] = {}
@@ -151,7 +207,17 @@ def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Fi
         .explode("code_id")[["code_id", "segment_id"]]
         .drop_duplicates()
     )
-    return Scope(by=by, filters=filters, segments=segments, pairs=pairs, excluded=excluded)
+    return Scope(
+        by=by,
+        filters=filters,
+        segments=segments,
+        pairs=pairs,
+        excluded=excluded,
+        coded_only=coded_only,
+        not_coded=not_coded,
+        not_coded_columns=not_coded_columns,
+        columns=every_column,
+    )
 
 
 def crosstab(
@@ -169,7 +235,7 @@ def crosstab(
     pairs = within.pairs.merge(segments, on="segment_id")
     paths = {v.id: k for k, v in project.code_paths().items()}
     order = [paths[c.id] for c in project.codes]
-    columns = sorted(segments.column.unique().tolist())
+    columns = list(within.columns)  # a column not coded yet stays, marked as such
     if measure is Measure.PARTICIPANTS:
         per = pairs.groupby(["code_id", "column"]).participant.nunique()
         total = pairs.groupby("code_id").participant.nunique()
@@ -196,7 +262,9 @@ def crosstab(
     bases = bases.astype(int)
     percents = None
     if measure is not Measure.WORDS:
-        percents = (table / bases.replace(0, pd.NA) * 100).astype(float).round(1).fillna(0.0)
+        percents = (
+            (table / bases.astype(float).replace(0.0, float("nan")) * 100).round(1).fillna(0.0)
+        )
     return Crosstab(
         counts=table.loc[order] if order else table,
         percents=percents.loc[order] if percents is not None and order else percents,
@@ -207,6 +275,9 @@ def crosstab(
         depth={p: p.count("/") for p in order},
         code_ids={paths[c.id]: c.id for c in project.codes},
         excluded=within.excluded,
+        coded_only=within.coded_only,
+        not_coded=within.not_coded,
+        not_coded_columns=within.not_coded_columns,
     )
 
 

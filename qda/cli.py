@@ -901,8 +901,19 @@ def export_transcript(project: Path, interview: str, fmt: str, output: Path | No
     "--language", "languages", multiple=True, help="Only interviews in this language (repeatable)."
 )
 @click.option("--coder", "coders", multiple=True, help="Only this coder's codings (repeatable).")
+@click.option(
+    "--interviews",
+    "counted",
+    type=click.Choice(["auto", "coded", "all"]),
+    default="auto",
+    show_default=True,
+    help="Which interviews count: only coded ones, all (uncoded ones as mentioning "
+    "nothing), or auto: only coded ones while coding is partial.",
+)
 @_errors_as_messages
-def crosstab(project, by_attribute, measure, fmt, output, all_speech, languages, coders) -> None:
+def crosstab(
+    project, by_attribute, measure, fmt, output, all_speech, languages, coders, counted
+) -> None:
     """Themes × stakeholder group (or another attribute), with what the numbers mean."""
     from qda.analysis import Filters
     from qda.analysis import crosstab as make_crosstab
@@ -913,7 +924,12 @@ def crosstab(project, by_attribute, measure, fmt, output, all_speech, languages,
     if by_attribute != "stakeholder_group" and by_attribute not in p.attribute_types:
         known = ", ".join(["stakeholder_group", *p.attribute_types])
         raise click.UsageError(f"no participant attribute '{by_attribute}' (known: {known})")
-    filters = Filters(participant_speech_only=not all_speech, languages=languages, coders=coders)
+    filters = Filters(
+        participant_speech_only=not all_speech,
+        languages=languages,
+        coders=coders,
+        coded_only={"auto": None, "coded": True, "all": False}[counted],
+    )
     table = make_crosstab(p, by=by_attribute, measure=measure, filters=filters)
     report = build_report(p, table)
     _emit(lambda out: write_table(report, fmt, out), fmt, output)

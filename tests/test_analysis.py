@@ -16,6 +16,7 @@ from qda.analysis import (
 from qda.models import AttributeType, Participant, SegmentDraft, SpeakerRole
 
 IV, PT = SpeakerRole.INTERVIEWER, SpeakerRole.PARTICIPANT
+ALL = Filters(coded_only=False)  # every interview counts, P4 (not coded) too
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def cells(table, column):
 
 
 def test_participants_mentioning_by_group(study):
-    x = crosstab(study)
+    x = crosstab(study, filters=ALL)
     assert list(x.counts.index) == ["T", "T/C1", "T/C1/S1", "T/C2", "U", "U/U1"]
     assert list(x.counts.columns) == ["A", "B", TOTAL]
     assert x.bases.to_dict() == {"A": 3, "B": 1, TOTAL: 4}  # P4 counts in A's base
@@ -81,11 +82,34 @@ def test_participants_mentioning_by_group(study):
     assert x.percents.loc["T", "A"] == 66.7 and x.percents.loc["T", "B"] == 100.0
     assert x.percents.loc["T/C1/S1", TOTAL] == 50.0
     assert "percentage of the column's interviewed participants" in x.definition
+    assert "1 interview not coded yet counts in the bases as mentioning nothing." in x.definition
     assert x.depth["T/C1/S1"] == 2
 
 
+def test_while_coding_is_partial_only_coded_interviews_count(study):
+    """P4 is not coded yet: by default it is not a participant who mentions nothing."""
+    x = crosstab(study)
+    assert x.coded_only and x.not_coded == ("P4",)
+    assert x.bases.to_dict() == {"A": 2, "B": 1, TOTAL: 3}
+    assert x.percents.loc["T", "A"] == 100.0
+    assert "participants with a coded interview" in x.definition
+    assert "Only coded interviews count: 1 interview not coded yet (P4) is left out." in (
+        x.definition
+    )
+    by_site = crosstab(study, by="site")  # P4 alone has no site: a column not coded yet
+    assert list(by_site.counts.columns) == ["(no value)", "Leeds", "Lille", TOTAL]
+    assert by_site.header("(no value)") == "(no value) (not coded yet)"
+    assert by_site.header("Leeds") == "Leeds (n=2)"
+    assert crosstab(study, by="site", filters=ALL).header("(no value)") == (
+        "(no value) (n=1, not coded yet)"
+    )
+    study.apply_code(study.segments("P4")[1].id, study.codes[-1].id, coder="anna")
+    coded = crosstab(study)
+    assert not coded.coded_only and not coded.not_coded and coded.bases["A"] == 3
+
+
 def test_segments_count_each_segment_once(study):
-    x = crosstab(study, measure=Measure.SEGMENTS)
+    x = crosstab(study, measure=Measure.SEGMENTS, filters=ALL)
     assert x.bases.to_dict() == {"A": 5, "B": 1, TOTAL: 6}  # interviewer turns left out
     assert cells(x.counts, "A")["T"] == 2  # P1 turn 2 has S1 and C2: counted once
     assert x.percents.loc["T", "A"] == 40.0
@@ -99,17 +123,23 @@ def test_words(study):
 
 
 def test_interviewer_turns_count_only_when_asked(study):
-    x = crosstab(study, measure=Measure.SEGMENTS, filters=Filters(participant_speech_only=False))
+    x = crosstab(
+        study,
+        measure=Measure.SEGMENTS,
+        filters=Filters(participant_speech_only=False, coded_only=False),
+    )
     assert x.counts.loc["T", "A"] == 3 and x.bases["A"] == 8
 
 
 def test_other_attribute_and_filters(study):
-    x = crosstab(study, by="site")
+    x = crosstab(study, by="site", filters=ALL)
     assert list(x.counts.columns) == ["(no value)", "Leeds", "Lille", TOTAL]
     assert x.counts.loc["U", "Leeds"] == 2
     lars = crosstab(study, filters=Filters(coders=("lars",)))
     assert lars.counts.loc["T", TOTAL] == 2 and lars.counts.loc["T/C1", TOTAL] == 1
-    english = crosstab(study, measure=Measure.SEGMENTS, filters=Filters(languages=("en",)))
+    english = crosstab(
+        study, measure=Measure.SEGMENTS, filters=Filters(languages=("en",), coded_only=False)
+    )
     assert english.bases["A"] == 3 and english.counts.loc["T/C1", "A"] == 1
 
 
@@ -158,15 +188,15 @@ def test_an_empty_project_gives_an_empty_table(project):
 def test_an_excluded_interview_counts_nowhere_until_included(study):
     """P1 withdrew consent: out of every cell, base, quote and co-occurrence."""
     study.exclude_interview("P1", "withdrew consent", by="anna")
-    x = crosstab(study)
+    x = crosstab(study, filters=ALL)
     assert x.bases.to_dict() == {"A": 2, "B": 1, TOTAL: 3}
     assert cells(x.counts, "A") == {"T": 1, "T/C1": 1, "T/C1/S1": 0, "T/C2": 0, "U": 0, "U/U1": 0}
     assert x.percents.loc["T", "A"] == 50.0
-    assert x.definition.endswith(" 1 interview excluded from analysis is not counted.")
+    assert " 1 interview excluded from analysis is not counted." in x.definition
     s1 = study.code_paths()["T/C1/S1"].id
     assert quotes(study, s1)["participant"].tolist() == ["P3-name"]
     assert cooccurrence(study).loc["T/C1/S1", "T/C2"] == 0
-    assert crosstab(study, measure=Measure.SEGMENTS).bases[TOTAL] == 4
+    assert crosstab(study, measure=Measure.SEGMENTS, filters=ALL).bases[TOTAL] == 4
     study.include_interview("P1", by="anna")
-    assert crosstab(study).bases.to_dict() == {"A": 3, "B": 1, TOTAL: 4}
+    assert crosstab(study, filters=ALL).bases.to_dict() == {"A": 3, "B": 1, TOTAL: 4}
     assert quotes(study, s1)["participant"].tolist() == ["P1-name", "P3-name"]

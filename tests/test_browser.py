@@ -65,7 +65,7 @@ def test_demo_study_in_the_browser(browser, demo_copy):
         page.screenshot(path=str(ARTIFACTS / "codebook.png"), full_page=True)
         page.get_by_role("link", name="Cross-tab & export").click()
         expect(
-            page.get_by_text("percentage of the column's interviewed participants")
+            page.get_by_text("percentage of the column's participants with a coded interview")
         ).to_be_visible(timeout=30_000)
         expect(page.get_by_role("button", name=".xlsx")).to_be_visible()
         page.wait_for_timeout(500)

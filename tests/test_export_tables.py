@@ -37,7 +37,11 @@ def test_csv_reads_back_with_counts_percentages_and_the_definition(report):
     access = next(r for r in rows if r[0] == "Access barriers")
     beneficiaries = rows[0].index("beneficiaries")
     assert access[beneficiaries : beneficiaries + 2] == ["4", "100.0"]
-    assert any("percentage of the column's interviewed participants" in r[0] for r in rows if r)
+    # 6 of the demo's 14 interviews are coded: only those count, and the file says so
+    about = next(r[0] for r in rows if r and r[0].startswith("Each cell"))
+    assert "percentage of the column's participants with a coded interview" in about
+    assert "Only coded interviews count: 8 interviews not coded yet (P04, P06, P07" in about
+    assert "Not coded yet: allied organisations." in about
 
 
 def test_csv_cells_cannot_run_as_formulas():
@@ -60,7 +64,8 @@ def test_xlsx_has_the_table_quotes_and_what_the_numbers_mean(report):
     assert quotes[0][:3] == ("theme", "stakeholder_group", "participant")
     assert len(quotes) > 10
     about = dict(book["About"].values)
-    assert "interviewed participants" in about["What the numbers mean"]
+    assert "participants with a coded interview" in about["What the numbers mean"]
+    assert header[1] == "allied organisations (not coded yet)"
     assert about["Codebook"] == "Digital access to public services, version 1.0"
     assert about["Filters"] == "participant speech only"
 
@@ -99,7 +104,7 @@ def test_cli_crosstab_and_quotes(demo_path, tmp_path):
         ).exit_code
         == 0
     )
-    assert load_workbook(out)["Cross-tab"]["B1"].value == "Aarhus (n=3)"
+    assert load_workbook(out)["Cross-tab"]["B1"].value == "Aarhus (n=1)"  # P09 coded
     result = runner.invoke(main, ["crosstab", str(demo_path), "--by", "shoe_size"])
     assert result.exit_code == 2 and "no participant attribute 'shoe_size'" in result.output
     result = runner.invoke(

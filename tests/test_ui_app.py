@@ -288,7 +288,11 @@ def test_codebook_page_edits_merges_and_imports(demo_copy, tmp_path, monkeypatch
 def test_crosstab_page_shows_the_table_and_the_quotes_of_a_cell(demo_copy, monkeypatch):
     monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
     at = open_page(start(), "crosstab")
+    assert "percentage of the column's participants with a coded interview" in texts(at)
+    assert "Not coded yet: allied organisations." in texts(at)
+    at.radio(key="ct_counted").set_value(False).run()
     assert "percentage of the column's interviewed participants" in texts(at)
+    assert "8 interviews not coded yet count in the bases as mentioning nothing" in texts(at)
     at.selectbox(key="ct_code").set_value("Working together/Staff workload")
     at.selectbox(key="ct_value").set_value("frontline staff").run()
     quotes_table = at.dataframe[-2].value if len(at.dataframe) > 2 else at.dataframe[1].value

@@ -67,9 +67,7 @@ def _combined(table: Crosstab) -> pd.DataFrame:
 
 
 def _header(table: Crosstab, column: str) -> str:
-    if table.measure.value == "words":
-        return column
-    return f"{column} (n={table.bases[column]})"
+    return table.header(column)
 
 
 def write_csv(report: Report, out: BinaryIO) -> None:

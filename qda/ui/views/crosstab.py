@@ -45,7 +45,26 @@ def controls(project) -> tuple[str, Measure, Filters]:
         interviews = f3.multiselect(
             "Interviews", [i.id for i in project.interviews if not i.excluded], key="ct_interviews"
         )
-    return by, Measure(measure), Filters(speech, tuple(languages), tuple(coders), tuple(interviews))
+        counted = st.radio(
+            "Interviews counted",
+            list(COUNTED),
+            format_func=COUNTED.get,
+            key="ct_counted",
+            horizontal=True,
+            help="While coding is partial, an interview nobody has coded yet would read as "
+            "mentioning nothing: by default only coded interviews count.",
+        )
+    filters = Filters(
+        speech, tuple(languages), tuple(coders), tuple(interviews), coded_only=counted
+    )
+    return by, Measure(measure), filters
+
+
+COUNTED = {
+    None: "coded interviews, while coding is partial",
+    True: "only coded interviews",
+    False: "every interview (uncoded ones as mentioning nothing)",
+}
 
 
 def shown(table) -> pd.DataFrame:
@@ -53,9 +72,7 @@ def shown(table) -> pd.DataFrame:
     values = table.counts.astype(str)
     if table.percents is not None:
         values = values + " (" + table.percents.map(lambda v: f"{v:.0f}") + "%)"
-    values.columns = [
-        f"{c} (n={table.bases[c]})" if table.percents is not None else c for c in values.columns
-    ]
+    values.columns = [table.header(c) for c in values.columns]
     values.index = [("\u2003" * table.depth[p]) + p.rsplit("/", 1)[-1] for p in values.index]
     return values
 
