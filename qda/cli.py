@@ -935,6 +935,40 @@ def crosstab(
     _emit(lambda out: write_table(report, fmt, out), fmt, output)
 
 
+@main.command("search")
+@PROJECT
+@click.argument("query", required=False, default="")
+@click.option("--speaker", help="A speaker's label, or the role: interviewer / participant.")
+@click.option("--group", help="Only participants of this stakeholder group.")
+@click.option("--code", "code_name", help="Only segments coded with this code (path or name).")
+@click.option("--context", "around", default=0, show_default=True, help="Turns shown around.")
+@click.option("--limit", default=100, show_default=True)
+@_errors_as_messages
+def search_cmd(project, query, speaker, group, code_name, around, limit) -> None:
+    """Find segments in every transcript: words (any case and accent; "a phrase" as
+    written), speaker, group, code."""
+    from qda.models import clock
+    from qda.search import context, search
+    from qda.store import open_project
+
+    p = open_project(project)
+    hits = search(p, query, speaker=speaker, group=group, code=code_name, limit=limit)
+    for h in hits:
+        where = f"turn {h.turn}" + (f", {clock(h.start)}" if h.start is not None else "")
+        note = " (excluded from analysis)" if h.excluded else ""
+        click.echo(f"{h.interview_id} {where} · {h.participant} ({h.group}){note}")
+        turns = context(p, h.segment_id, around) if around else [(True, p.segment(h.segment_id))]
+        for is_hit, t in turns:
+            mark = ">" if is_hit and around else " "
+            click.echo(f" {mark} {t.speaker or '(no speaker)'}: {t.text}")
+        if h.codes:
+            click.echo(f"   codes: {'; '.join(h.codes)}")
+        click.echo()
+    click.echo(
+        f"{len(hits)} segments found{' (limit reached)' if len(hits) == limit else ''}", err=True
+    )
+
+
 @main.command()
 @PROJECT
 @click.option("--code", "code_name", required=True, help="Code path (Theme/Code) or name.")

@@ -385,6 +385,7 @@ def test_every_page_of_an_empty_project_says_what_to_do_next(tmp_path, monkeypat
     expected = {
         "upload": "Drop the interview recordings here",
         "transcript": "upload recordings on the Upload page",
+        "search": "Nothing to search yet",
         "codebook": "import a codebook file below",
         "coding": "Coding needs transcripts",
         "suggestions": "Suggestions need transcripts",
@@ -506,3 +507,18 @@ def test_a_qdc_codebook_is_imported_on_the_project_page(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     assert "26 codes imported." in [s.value for s in at.success]
     assert len(study.codes) == 26
+
+
+def test_search_finds_words_in_every_transcript_and_shows_the_context(demo_path, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_path))
+    at = open_page(start(), "search")
+    assert "Type words, or pick a speaker, a group or a code." in texts(at)
+    at.text_input(key="se_query").input("password").run()
+    assert not at.exception, at.exception
+    results = at.dataframe[0].value
+    assert {"P01", "P03", "P04"} <= set(results.interview)
+    assert all("password" in t.lower() for t in results.text)
+    assert "In context: P01, turn 12" in [h.value for h in at.subheader]
+    assert any("Then it asked for my password again" in t.value for t in at.text)
+    at.selectbox(key="se_group").set_value("frontline staff").run()
+    assert set(at.dataframe[0].value.group) == {"frontline staff"}

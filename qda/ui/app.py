@@ -23,6 +23,7 @@ def main() -> None:
         st.Page(PAGES / "project.py", title="Project", icon=":material/folder_open:", default=True),
         st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:"),
         st.Page(PAGES / "transcript.py", title="Transcripts", icon=":material/subtitles:"),
+        st.Page(PAGES / "search.py", title="Search", icon=":material/search:"),
         st.Page(PAGES / "codebook.py", title="Codebook", icon=":material/account_tree:"),
         st.Page(PAGES / "coding.py", title="Coding", icon=":material/label:"),
         st.Page(PAGES / "suggestions.py", title="Suggestions", icon=":material/lightbulb:"),
