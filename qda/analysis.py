@@ -156,6 +156,36 @@ class Scope:
     not_coded: tuple[str, ...] = ()
     not_coded_columns: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()  # every column value in scope, coded or not
+    # (code_id, segment_id, span_start, span_end): what each coding covers, per code
+    # and ancestor; span_end -1 is the whole segment
+    spans: pd.DataFrame | None = None
+
+    def parts(self, project: Project, code_id: str, segment_ids) -> dict[int, list[str]]:
+        """The coded text of each segment for a code (and the codes under it): the
+        whole segment, or the parts its codings cover when none covers all of it."""
+        ids = [int(i) for i in segment_ids]
+        texts = project.segment_texts(ids)
+        spans = self.spans
+        mine = spans[(spans.code_id == code_id) & spans.segment_id.isin(ids)]
+        by_segment = {
+            int(k): list(zip(g.span_start, g.span_end, strict=True))
+            for k, g in mine.groupby("segment_id")
+        }
+        return {i: coded_parts(texts[i], by_segment.get(i, [(0, -1)])) for i in ids}
+
+
+def coded_parts(text: str, spans) -> list[str]:
+    """The parts of `text` that (start, end) spans cover, overlaps merged; the whole
+    text when a span is the whole segment (end -1)."""
+    if any(end < 0 for _, end in spans):
+        return [text]
+    merged: list[list[int]] = []
+    for start, end in sorted((int(a), int(b)) for a, b in spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [text[a:b].strip() for a, b in merged if text[a:b].strip()] or [text]
 
 
 def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Filters()) -> Scope:
@@ -202,11 +232,10 @@ def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Fi
             chain.append(current)
             current = parent[current]
         lineage[code_id] = chain
-    pairs = (
-        codings.assign(code_id=codings.code_id.map(lineage))
-        .explode("code_id")[["code_id", "segment_id"]]
-        .drop_duplicates()
-    )
+    spans = codings.assign(code_id=codings.code_id.map(lineage)).explode("code_id")[
+        ["code_id", "segment_id", "span_start", "span_end"]
+    ]
+    pairs = spans[["code_id", "segment_id"]].drop_duplicates()
     return Scope(
         by=by,
         filters=filters,
@@ -217,6 +246,7 @@ def scope(project: Project, by: str = "stakeholder_group", filters: Filters = Fi
         not_coded=not_coded,
         not_coded_columns=not_coded_columns,
         columns=every_column,
+        spans=spans,
     )
 
 
@@ -247,6 +277,7 @@ def crosstab(
         bases = segments.groupby("column").segment_id.nunique()
         base_total = segments.segment_id.nunique()
     else:
+        pairs = _coded_words(project, within, pairs)
         per = pairs.groupby(["code_id", "column"]).words.sum()
         total = pairs.groupby("code_id").words.sum()
         bases = segments.groupby("column").words.sum()
@@ -281,6 +312,21 @@ def crosstab(
     )
 
 
+def _coded_words(project: Project, within: Scope, pairs: pd.DataFrame) -> pd.DataFrame:
+    """`pairs` with `words` counting only what each code's codings cover of a segment."""
+    spans = within.spans
+    partial = spans.groupby(["code_id", "segment_id"]).span_end.min()
+    partial = partial[partial >= 0]  # no coding of that code covers the whole segment
+    if partial.empty:
+        return pairs
+    words: dict[tuple[str, int], int] = {}
+    for code_id, group in partial.reset_index().groupby("code_id"):
+        for segment_id, found in within.parts(project, code_id, group.segment_id).items():
+            words[(code_id, segment_id)] = sum(len(p.split()) for p in found)
+    keys = list(zip(pairs.code_id, pairs.segment_id, strict=True))
+    return pairs.assign(words=[words.get(k, w) for k, w in zip(keys, pairs.words, strict=True)])
+
+
 def quotes(
     project: Project,
     code_id: str,
@@ -298,7 +344,9 @@ def quotes(
     if value is not None:
         hits = hits[hits.column == value]
     texts = project.segment_texts(hits.segment_id)
+    parts = within.parts(project, code_id, hits.segment_id)
     people = {p.id: p for p in project.participants}
+    coded = [" … ".join(parts[i]) for i in hits.segment_id]
     return pd.DataFrame(
         {
             "participant": [people[p].label for p in hits.participant],
@@ -306,7 +354,8 @@ def quotes(
             "interview": hits.interview.tolist(),
             "time": [clock(t) for t in hits.start],
             "turn": (hits["index"] + 1).tolist(),
-            "text": [texts[i] for i in hits.segment_id],
+            "text": coded,  # what was coded: the segment, or the parts of it coded
+            "segment": [texts[i] for i in hits.segment_id],  # the whole turn, for context
         }
     )
 

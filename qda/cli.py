@@ -991,7 +991,8 @@ def quotes(project, code_name, value, by_attribute) -> None:
     rows = find_quotes(p, matches[0].id, by=by_attribute, value=value)
     for r in rows.itertuples(index=False):
         where = r.time or f"turn {r.turn}"
-        click.echo(f"{r.participant} ({getattr(r, by_attribute)}), {r.interview} {where}:")
+        part = " (the coded part of the turn)" if r.text != r.segment else ""
+        click.echo(f"{r.participant} ({getattr(r, by_attribute)}), {r.interview} {where}{part}:")
         click.echo(f"  “{r.text}”\n")
     click.echo(f"{len(rows)} quotes", err=True)
 

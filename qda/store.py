@@ -531,9 +531,11 @@ class Project(TranscriptEdits, JobQueue, Deletions):
         return out
 
     def coding_frame(self):
-        """All codings as one pandas table: segment_id, code_id, coder."""
-        query = sa.select(codings_t.c.segment_id, codings_t.c.code_id, codings_t.c.coder)
-        return _frame(self, query, ["segment_id", "code_id", "coder"])
+        """All codings as one pandas table: segment_id, code_id, coder, and the coded
+        span (span_start, span_end; 0, -1 for the whole segment)."""
+        columns = ["segment_id", "code_id", "coder", "span_start", "span_end"]
+        query = sa.select(*(codings_t.c[name] for name in columns))
+        return _frame(self, query, columns)
 
     def segment(self, segment_id: int) -> Segment:
         with self._read() as conn:

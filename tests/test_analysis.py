@@ -154,6 +154,7 @@ def test_quotes_behind_a_cell(study):
             "time": "00:00:10",
             "turn": 2,
             "text": "a b c d",
+            "segment": "a b c d",
         },
         {
             "participant": "P2-name",
@@ -162,6 +163,7 @@ def test_quotes_behind_a_cell(study):
             "time": "00:00:10",
             "turn": 2,
             "text": "e f g",
+            "segment": "e f g",
         },
     ]
     assert len(quotes(study, t)) == 3
@@ -200,3 +202,21 @@ def test_an_excluded_interview_counts_nowhere_until_included(study):
     study.include_interview("P1", by="anna")
     assert crosstab(study, filters=ALL).bases.to_dict() == {"A": 3, "B": 1, TOTAL: 4}
     assert quotes(study, s1)["participant"].tolist() == ["P1-name", "P3-name"]
+
+
+def test_quotes_and_words_are_what_was_coded(study):
+    """A coding of part of a segment quotes and counts that part; two parts read as one
+    quotation; a whole-segment coding of the same code counts the whole."""
+    u = study.code_paths()["U"].id
+    u1 = study.code_paths()["U/U1"].id
+    p2 = study.segments("P2")[2]  # "h i j k l"
+    study.apply_code(p2.id, u1, coder="anna", span=(0, 3))  # "h i"
+    study.apply_code(p2.id, u1, coder="lars", span=(6, 9))  # "k l"
+    q = quotes(study, u, filters=ALL)
+    row = q[q.interview == "P2"].iloc[0]
+    assert row.text == "h i … k l" and row.segment == "h i j k l"
+    words = crosstab(study, measure=Measure.WORDS, filters=ALL)
+    assert words.counts.loc["U/U1", "A"] == 2 + 4  # P1 "x y" whole, P2 two words of each part
+    study.apply_code(p2.id, u1, coder="cy")  # now someone coded the whole turn
+    assert crosstab(study, measure=Measure.WORDS, filters=ALL).counts.loc["U/U1", "A"] == 2 + 5
+    assert quotes(study, u1, filters=ALL).query("interview == 'P2'").text.iloc[0] == "h i j k l"
