@@ -760,10 +760,39 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                 row = conn.execute(sa.select(codings_t).where(key)).one()
         return _coding(row)
 
-    def remove_coding(self, coding_id: int) -> None:
+    def remove_coding(self, coding_id: int) -> Coding:
+        """Remove a coding; returns it, so that `restore_coding` can put it back."""
         with self.transaction() as conn:
-            if not conn.execute(sa.delete(codings_t).where(codings_t.c.id == coding_id)).rowcount:
+            row = conn.execute(
+                sa.select(codings_t).where(codings_t.c.id == coding_id)
+            ).one_or_none()
+            if row is None:
                 raise NotFound(f"no coding {coding_id} in this project")
+            conn.execute(sa.delete(codings_t).where(codings_t.c.id == coding_id))
+        return _coding(row)
+
+    def restore_coding(self, coding: Coding) -> Coding:
+        """Put back a removed coding as it was (coder, origin, span, time)."""
+        with self.transaction() as conn:
+            self.segment(coding.segment_id)
+            self.code(coding.code_id)
+            start, end = coding.span or WHOLE_SEGMENT
+            values = {
+                "segment_id": coding.segment_id,
+                "code_id": coding.code_id,
+                "coder": coding.coder,
+                "origin": coding.origin,
+                "created_at": coding.created_at or _now(),
+                "span_start": start,
+                "span_end": end,
+            }
+            conn.execute(
+                sa.insert(codings_t).values(**values).prefix_with("OR IGNORE", dialect="sqlite")
+            )
+        return next(
+            c for c in self.codings() if (c.segment_id, c.code_id, c.coder, c.span) ==
+            (coding.segment_id, coding.code_id, coding.coder, coding.span)
+        )  # fmt: skip
 
     def codings(
         self, *, interview_id: str | None = None, code_id: str | None = None

@@ -23,6 +23,9 @@ from qda.schema import (
     segments_t,
 )
 
+# the changes that alter segments in place, which undo can put back
+UNDOABLE = frozenset({"edit", "speaker", "rename speaker", "swap speakers"})
+
 
 class TranscriptEdits:
     """Segment corrections; needs `transaction()`, `segment()`, `segments()`,
@@ -70,6 +73,60 @@ class TranscriptEdits:
                 {"at": r.at, "by": r.by, "action": r.action, "before": json.loads(r.before)}
                 for r in rows
             ]
+
+    def _undoable(self, conn: Connection, interview_id: str) -> sa.Row | None:
+        """The latest change of an interview that can be undone and was not."""
+        rows = list(
+            conn.execute(
+                sa.select(segment_history_t)
+                .where(segment_history_t.c.interview_id == interview_id)
+                .order_by(segment_history_t.c.id.desc())
+            )
+        )
+        undone = {int(r.action.split("#", 1)[1]) for r in rows if r.action.startswith("undo #")}
+        for r in rows:
+            if r.action in UNDOABLE and r.id not in undone:
+                return r
+        return None
+
+    def last_change(self, interview_id: str) -> str | None:
+        """What `undo_last_change` would undo, in words ("edit by anna"); None if nothing."""
+        with self._read() as conn:
+            row = self._undoable(conn, interview_id)
+        if row is None:
+            return None
+        n = len(json.loads(row.before))
+        return f"{row.action} by {row.by} ({n} segment{'s' if n != 1 else ''})"
+
+    def undo_last_change(self, interview_id: str, *, by: str) -> str:
+        """Put back the segments as they were before the latest text or speaker change
+        (an edit, a speaker set, renamed or swapped) not yet undone; the state it
+        replaces is kept in the history too. Merges and splits are undone by splitting
+        or merging again.
+
+        Returns:
+            What was undone, in words.
+        """
+        with self.transaction() as conn:
+            row = self._undoable(conn, interview_id)
+            if row is None:
+                raise InvalidInput(f"nothing to undo in interview {interview_id}")
+            before = json.loads(row.before)
+            current = self._segment_rows(conn, interview_id, [x["id"] for x in before])
+            if len(current) != len(before):
+                raise InvalidInput(
+                    "cannot undo: the segments it changed were merged or split since"
+                )
+            self._remember(conn, interview_id, current, f"undo #{row.id}", by)
+            for x in before:
+                conn.execute(
+                    sa.update(segments_t)
+                    .where(segments_t.c.id == x["id"])
+                    .values(text=x["text"], speaker=x["speaker"], role=x["role"],
+                            start_s=x["start"], end_s=x["end"], edited_by=by,
+                            edited_at=_now())
+                )  # fmt: skip
+        return f"{row.action} by {row.by}"
 
     def edit_segment(self, segment_id: int, text: str, *, by: str) -> Segment:
         """Correct a segment's text; the original ASR or imported text is kept."""

@@ -130,3 +130,43 @@ def test_a_coded_transcript_is_not_replaced(interview):
     with pytest.raises(InvalidInput, match="has codings"):
         project.replace_transcript("P01", [SegmentDraft("new")], by="engine")
     assert len(project.segments("P01")) == 4
+
+
+def test_the_last_changes_are_undone_one_after_another(small_project):
+    p = small_project
+    first, second = p.segments("P01")[1:3]
+    p.edit_segment(first.id, "Only on my old phone.", by="anna")
+    p.set_speaker(second.id, "Interviewer", SpeakerRole.INTERVIEWER, by="anna")
+    assert p.last_change("P01") == "speaker by anna (1 segment)"
+    assert p.undo_last_change("P01", by="anna") == "speaker by anna"
+    assert (p.segment(second.id).speaker, p.segment(second.id).role) == ("Ann", "participant")
+    assert p.undo_last_change("P01", by="anna") == "edit by anna"
+    assert p.segment(first.id).text == "Only on my phone."
+    assert p.last_change("P01") is None
+    with pytest.raises(InvalidInput, match="nothing to undo"):
+        p.undo_last_change("P01", by="anna")
+    actions = [h["action"] for h in p.segment_history("P01")]
+    assert actions[:2] == ["edit", "speaker"] and actions[2].startswith("undo #")
+    p.swap_speakers("P01", by="anna")
+    p.undo_last_change("P01", by="anna")
+    assert [s.speaker for s in p.segments("P01")] == ["Interviewer", "Ann", "Ann"]
+
+
+def test_a_change_to_merged_segments_is_not_undone_half_way(small_project):
+    p = small_project
+    first, second = p.segments("P01")[1:3]
+    p.edit_segment(second.id, "I go to the big library.", by="anna")
+    p.merge_segments(first.id, by="anna")
+    with pytest.raises(InvalidInput, match="merged or split since"):
+        p.undo_last_change("P01", by="anna")
+
+
+def test_a_removed_coding_is_put_back_as_it_was(small_project):
+    p = small_project
+    segment = p.segments("P01")[1]
+    code = p.codes[-1]
+    coding = p.apply_code(segment.id, code.id, coder="anna", span=(0, 4))
+    removed = p.remove_coding(coding.id)
+    assert p.codings() == []
+    back = p.restore_coding(removed)
+    assert (back.coder, back.span, back.created_at) == ("anna", (0, 4), coding.created_at)

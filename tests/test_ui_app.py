@@ -522,3 +522,29 @@ def test_search_finds_words_in_every_transcript_and_shows_the_context(demo_path,
     assert any("Then it asked for my password again" in t.value for t in at.text)
     at.selectbox(key="se_group").set_value("frontline staff").run()
     assert set(at.dataframe[0].value.group) == {"frontline staff"}
+
+
+def test_undo_a_removed_coding_and_a_transcript_change(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    p = qda.open_project(demo_copy)
+    before = len(p.codings(interview_id="P01"))
+    at = open_page(start(), "coding")
+    at.selectbox(key="coding_interview").set_value("P01").run()
+    coded = p.segment(p.codings(interview_id="P01")[0].segment_id)
+    at.selectbox(key="coding_turn").set_value(coded.index + 1).run()
+    removal = next(b for b in at.button if b.key and b.key.startswith("remove_"))
+    removal.click().run()
+    assert len(p.codings(interview_id="P01")) == before - 1
+    at.button(key="undo_remove").click().run()
+    assert not at.exception, at.exception
+    assert len(p.codings(interview_id="P01")) == before
+    assert any(s.value.endswith(" is back.") for s in at.success)
+
+    segment = p.segments("P04")[1]
+    p.edit_segment(segment.id, "A wrong correction.", by="anna")
+    at = open_page(start(), "transcript")
+    at.selectbox(key="transcript_interview").set_value("P04").run()
+    assert at.button(key="undo_change").label == "Undo the last change (edit by anna (1 segment))"
+    at.button(key="undo_change").click().run()
+    assert p.segment(segment.id).text.startswith("I volunteered after university")
+    assert "Undone: edit by anna." in [s.value for s in at.success]

@@ -9,6 +9,7 @@ from qda.errors import QdaError
 from qda.ui.state import flash, page, user
 
 ALL, UNCODED = "all segments", "not yet coded"
+REMOVED = "coding_last_removed"  # the coding removed last, for its undo
 
 project = page("Coding")
 counts = project.segment_counts()
@@ -77,8 +78,20 @@ for coding in current:
     part = f" — “{segment.text[coding.span[0] : coding.span[1]]}”" if coding.span else ""
     a.write(f"• {names[coding.code_id]}{part} ({coding.coder}, {coding.origin})")
     if b.button("Remove", key=f"remove_{coding.id}"):
-        project.remove_coding(coding.id)
+        st.session_state[REMOVED] = project.remove_coding(coding.id)
         flash(f"Removed {names[coding.code_id]}.")
+removed = st.session_state.get(REMOVED)
+if (
+    removed is not None
+    and removed.code_id in names
+    and st.button(f"Undo: put {names[removed.code_id]} back", key="undo_remove")
+):
+    st.session_state.pop(REMOVED)
+    try:
+        project.restore_coding(removed)
+        flash(f"{names[removed.code_id]} is back.")
+    except QdaError as e:
+        st.error(str(e))
 
 with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
     chosen = st.multiselect("Apply codes", list(paths), key=f"apply_codes_{segment.segment_id}")

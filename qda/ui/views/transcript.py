@@ -220,10 +220,18 @@ if ticked and media is not None:
     st.session_state.setdefault(PLAY_FROM, {})[interview.id] = segments[ticked[-1]].start or 0
     st.session_state.pop(f"segments_{interview.id}", None)
     st.rerun()
-if st.button("Save corrections", type="primary", key="save_segments"):
+save_col, undo_col = st.columns([1, 3])
+if save_col.button("Save corrections", type="primary", key="save_segments"):
     try:
         n = save_edits(project, segments, edited)
         flash(f"{n} corrections saved; the original text is kept." if n else "Nothing to save.")
+    except QdaError as e:
+        st.error(str(e))
+if (last := project.last_change(interview.id)) and undo_col.button(
+    f"Undo the last change ({last})", key="undo_change"
+):
+    try:
+        flash(f"Undone: {project.undo_last_change(interview.id, by=user())}.")
     except QdaError as e:
         st.error(str(e))
 correct_one(project, segments)
