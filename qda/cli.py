@@ -809,6 +809,54 @@ def _transcribe_into_project(project_path, audio, request, participant, wait, by
         _print_jobs(project)
 
 
+@main.command("retranscribe")
+@PROJECT
+@click.argument("interview")
+@click.option(
+    "--engine",
+    type=click.Choice(["faster-whisper", "openai-whisper"]),
+    default="faster-whisper",
+    show_default=True,
+)
+@click.option("--model", default="base", show_default=True)
+@click.option("--language", default="auto", show_default=True, help="auto, or en, da, fr, …")
+@click.option("--speakers", default=2, show_default=True)
+@click.option("--beam-size", default=5, show_default=True)
+@click.option("--no-vad", is_flag=True, help="Decode silence too.")
+@click.option("--prompt", default=None, help="Names and jargon the interview uses.")
+@click.option("--wait/--no-wait", default=True, help="Transcribe now, showing progress.")
+@BY
+@_errors_as_messages
+def retranscribe_cmd(
+    project, interview, engine, model, language, speakers, beam_size, no_vad, prompt, wait, by
+) -> None:
+    """Transcribe an interview's recording again with other settings (a wrong language,
+    another model or number of speakers). The old transcript goes to the history; codings
+    on unchanged text are carried over and the others listed."""
+    from qda.jobs import TranscriptionRequest, retranscribe, run_worker
+    from qda.store import open_project
+
+    p = open_project(project)
+    request = TranscriptionRequest(
+        engine=engine,
+        model=model,
+        language=None if language == "auto" else language,
+        speakers=speakers,
+        vad=not no_vad,
+        beam_size=beam_size,
+        initial_prompt=prompt,
+    )
+    job = retranscribe(p, interview, request, by=by)
+    click.echo(f"queued job {job.id}: {interview} again with {engine} {model}")
+    if not wait:
+        return
+    run_worker(project, idle_timeout=0, log=lambda m: click.echo(m, err=True))
+    _print_jobs(p)
+    done = p.interview(interview)
+    for line in done.engine_options.get("codings_not_carried", []):
+        click.secho(f"not carried over (the text changed): {line}", fg="yellow")
+
+
 @main.command()
 @PROJECT
 @click.option(

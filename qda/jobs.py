@@ -32,6 +32,8 @@ from qda.errors import InvalidInput, ProjectError, QdaError
 from qda.limits import ENV, limits
 from qda.media import staged_media
 from qda.models import (
+    Coding,
+    CodingOrigin,
     Interview,
     InterviewStatus,
     Job,
@@ -206,6 +208,80 @@ def queue_transcription(
     return job
 
 
+def retranscribe(
+    project: Project, interview_id: str, request: TranscriptionRequest, *, by: str
+) -> Job:
+    """Transcribe an interview's recording again with other settings (language, model,
+    number of speakers). The transcript it replaces goes to the segment history; its
+    codings are carried over to the new segments whose text is unchanged, and listed
+    when they cannot be; a failed or cancelled run puts the old transcript back."""
+    interview = project.interview(interview_id)
+    if project.media_path(interview) is None:
+        raise InvalidInput(f"interview {interview_id} has no recording to transcribe again")
+    paths = {c.id: path for path, c in project.code_paths().items()}
+    with project.transaction():
+        segments = project.segments(interview_id)
+        texts = {s.id: s.text for s in segments}
+        previous = [
+            {"text": s.text, "original": s.original_text, "speaker": s.speaker,
+             "role": s.role, "start": s.start, "end": s.end}
+            for s in segments
+        ]  # fmt: skip
+        carry = [
+            {"text": texts[c.segment_id], "code_id": c.code_id, "code": paths[c.code_id],
+             "coder": c.coder, "origin": c.origin, "span": c.span,
+             "created_at": c.created_at.isoformat() if c.created_at else None}
+            for c in project.codings(interview_id=interview_id)
+        ]  # fmt: skip
+        project.replace_transcript(interview_id, [], by=by, keep_codings=True)
+        if request.language:
+            project.update_interview(interview_id, language=request.language)
+        options = {**request.as_dict(), "previous": previous, "carry": carry}
+        job = project.queue_job(
+            TRANSCRIBE, interview_id, options, by=by, duration_s=interview.duration_s or 0.0
+        )
+        project.update_interview(interview_id, status=InterviewStatus.PENDING, error="")
+    return job
+
+
+def _carry_codings(project: Project, interview_id: str, carry: list[dict]) -> list[str]:
+    """Apply the codings of a replaced transcript to the new segments with the same
+    text; returns those that found no such segment ("code: text")."""
+    import datetime as dt
+
+    by_text: dict[str, list[int]] = {}
+    for s in project.segments(interview_id):
+        by_text.setdefault(" ".join(s.text.split()), []).append(s.id)
+    codes = {c.id for c in project.codes}
+    left: list[str] = []
+    for c in carry:
+        found = by_text.get(" ".join(c["text"].split()))
+        if not found or c["code_id"] not in codes:
+            left.append(f"{c['code']}: {c['text'][:80]}")
+            continue
+        project.restore_coding(
+            Coding(0, found[0], c["code_id"], c["coder"], CodingOrigin(c["origin"]),
+                   dt.datetime.fromisoformat(c["created_at"]) if c["created_at"] else None,
+                   tuple(c["span"]) if c["span"] else None)
+        )  # fmt: skip
+    return left
+
+
+def _put_back(project: Project, job: Job) -> None:
+    """A failed or cancelled transcription of an interview that had a transcript: the
+    previous segments and their codings come back."""
+    previous = job.options.get("previous")
+    if not previous:
+        return
+    with project.transaction():
+        drafts = [
+            SegmentDraft(x["text"], x["speaker"], SpeakerRole(x["role"]), x["start"], x["end"])
+            for x in previous
+        ]
+        project.replace_transcript(job.interview_id, drafts, by="qda", keep_codings=True)
+        _carry_codings(project, job.interview_id, job.options.get("carry", []))
+
+
 # --- the worker -------------------------------------------------------------------------
 
 
@@ -283,13 +359,19 @@ class Worker:
         except JobCancelled:
             self.project.update_interview(job.interview_id, status=InterviewStatus.PENDING)
             self.log(f"job {job.id}: cancelled")
+            if job.options.get("previous"):
+                _put_back(self.project, job)
+                self.project.update_interview(job.interview_id, status=InterviewStatus.TRANSCRIBED)
         except Exception as e:
             message = str(e) if isinstance(e, QdaError) else f"{type(e).__name__}: {e}"
             self.log(f"job {job.id}: failed: {message}\n{traceback.format_exc()}")
             self.project.finish_job(job.id, JobStatus.FAILED, message)
+            if job.options.get("previous"):
+                message += ": the previous transcript was put back"
             self.project.update_interview(
                 job.interview_id, status=InterviewStatus.FAILED, error=message
             )
+            _put_back(self.project, job)
 
     def _check_cancelled(self, job_id: int) -> None:
         if self.project.job(job_id).status is JobStatus.CANCELLED:
@@ -391,6 +473,7 @@ class Worker:
         with project.transaction():
             self._check_cancelled(job.id)
             project.replace_transcript(interview.id, drafts, by=f"{info.engine} {info.model}")
+            not_carried = _carry_codings(project, interview.id, job.options.get("carry", []))
             project.update_interview(
                 interview.id,
                 status=InterviewStatus.TRANSCRIBED,
@@ -404,6 +487,7 @@ class Worker:
                     "engine_version": info.version,
                     "device": info.device,
                     "compute_type": info.compute_type,
+                    **({"codings_not_carried": not_carried} if not_carried else {}),
                 },
                 error="",
             )

@@ -379,12 +379,19 @@ class TranscriptEdits:
         )
 
     def replace_transcript(
-        self, interview_id: str, segments: Sequence[SegmentDraft], *, by: str
+        self,
+        interview_id: str,
+        segments: Sequence[SegmentDraft],
+        *,
+        by: str,
+        keep_codings: bool = False,
     ) -> None:
         """Put new segments in place of an interview's (a finished transcription).
-        Refused when the interview has codings; the old segments go to the history."""
+        Refused when the interview has codings, unless the caller keeps them
+        (`keep_codings`: a transcription again carries them over); the old segments go
+        to the history."""
         with self.transaction() as conn:
-            if self.codings(interview_id=interview_id):
+            if not keep_codings and self.codings(interview_id=interview_id):
                 raise InvalidInput(
                     f"interview {interview_id} has codings; its transcript cannot be replaced"
                 )

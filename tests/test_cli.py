@@ -211,3 +211,14 @@ def test_app_on_a_busy_port_says_so_at_once(tmp_path):
         result = CliRunner().invoke(main, ["app", "--port", str(port)])
     assert result.exit_code == 1
     assert f"port {port} is in use" in result.output and f"--port {port + 1}" in result.output
+
+
+def test_retranscribe_from_the_command_line(demo_copy):
+    refused = run("retranscribe", demo_copy, "P01", "--no-wait")
+    assert refused.exit_code == 1 and "P01 has no recording to transcribe again" in refused.output
+    recording = SAMPLES / "recordings" / "P15_lorraine.opus"
+    assert run("attach-recording", demo_copy, "P01", recording).exit_code == 0
+    queued = run("retranscribe", demo_copy, "P01", "--language", "en", "--no-wait")
+    assert "queued job 1: P01 again with faster-whisper base" in queued.output
+    p = qda.open_project(demo_copy)
+    assert p.jobs()[0].options["language"] == "en" and len(p.jobs()[0].options["carry"]) > 0

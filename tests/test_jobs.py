@@ -190,3 +190,40 @@ def test_a_recording_is_attached_to_an_imported_transcript(demo_copy, tmp_path):
     refused = CliRunner().invoke(main, ["attach-recording", str(demo_copy), "P05", str(bad)])
     assert refused.exit_code == 1 and "notes.mp3: not an audio or video file" in refused.output
     assert qda.open_project(demo_copy).interview("P05").media_file == ""
+
+
+@pytest.mark.slow
+def test_transcribe_again_carries_codings_over_and_a_failure_puts_the_old_back(study):
+    from qda.jobs import retranscribe
+
+    with ENGLISH.open("rb") as f:
+        interview = add_recording(study, "P15", f, "P15.opus", language="en")
+    queue_transcription(study, interview.id, TranscriptionRequest(), by="anna")
+    Worker(study, threads=2, log=lambda m: None).run(idle_timeout=0)
+    first = study.segments(interview.id)
+    theme = study.add_code("Access", by="anna")
+    study.apply_code(first[1].id, theme.id, coder="anna")
+    study.edit_segment(first[2].id, first[2].text + " (checked)", by="anna")
+    study.apply_code(first[2].id, theme.id, coder="lars")  # on text that will change
+
+    job = retranscribe(study, interview.id, TranscriptionRequest(speakers=2), by="anna")
+    assert study.segments(interview.id) == []  # the old transcript waits in the history
+    assert any(h["action"] == "replace transcript" for h in study.segment_history(interview.id))
+    Worker(study, threads=2, log=lambda m: None).run(idle_timeout=0)
+    assert study.job(job.id).status is JobStatus.DONE
+    again = study.segments(interview.id)
+    assert [s.text for s in again] == [s.text for s in first]
+    carried = study.codings(interview_id=interview.id)
+    assert [(study.segment(c.segment_id).text, c.coder) for c in carried] == [
+        (first[1].text, "anna")
+    ]
+    not_carried = study.interview(interview.id).engine_options["codings_not_carried"]
+    assert not_carried == [f"Access: {(first[2].text + ' (checked)')[:80]}"]
+
+    job = retranscribe(study, interview.id, TranscriptionRequest(model="no-such-model"), by="anna")
+    Worker(study, threads=2, log=lambda m: None).run(idle_timeout=0)
+    failed = study.interview(interview.id)
+    assert study.job(job.id).status is JobStatus.FAILED
+    assert failed.error.endswith("the previous transcript was put back")
+    assert [s.text for s in study.segments(interview.id)] == [s.text for s in again]
+    assert len(study.codings(interview_id=interview.id)) == 1

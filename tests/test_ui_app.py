@@ -548,3 +548,23 @@ def test_undo_a_removed_coding_and_a_transcript_change(demo_copy, monkeypatch):
     at.button(key="undo_change").click().run()
     assert p.segment(segment.id).text.startswith("I volunteered after university")
     assert "Undone: edit by anna." in [s.value for s in at.success]
+
+
+def test_transcribe_again_is_queued_from_the_transcripts_page(demo_copy, monkeypatch):
+    from qda.jobs import attach_recording
+
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    monkeypatch.setenv("QDA_WORKER", "off")
+    p = qda.open_project(demo_copy)
+    with (REPO / "sample_transcripts" / "recordings" / "P15_lorraine.opus").open("rb") as f:
+        attach_recording(p, "P03", f, "P03.opus")
+    coded = len(p.codings(interview_id="P03"))
+    at = open_page(start(), "transcript")
+    at.selectbox(key="transcript_interview").set_value("P03").run()
+    at.selectbox(key="again_language_P03").set_value("en").run()
+    at.button(key="do_again_P03").click().run()
+    assert not at.exception, at.exception
+    assert "Transcribing P03 again (job 1)." in [s.value for s in at.success]
+    job = p.jobs()[0]
+    assert job.options["language"] == "en" and len(job.options["carry"]) == coded
+    assert p.segments("P03") == [] and p.interview("P03").status == "pending"

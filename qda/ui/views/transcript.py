@@ -10,7 +10,7 @@ import streamlit as st
 from qda.audio import AUDIO_EXTENSIONS
 from qda.errors import QdaError
 from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
-from qda.jobs import attach_recording
+from qda.jobs import TranscriptionRequest, attach_recording, ensure_worker, retranscribe
 from qda.models import SpeakerRole, clock
 from qda.ui.state import flash, page, user
 
@@ -47,6 +47,35 @@ def attach_recording_form(project, interview) -> None:
             try:
                 attach_recording(project, interview.id, recording, recording.name)
                 flash(f"{recording.name} attached to {interview.id}.")
+            except QdaError as e:
+                st.error(str(e))
+
+
+def transcribe_again(project, interview) -> None:
+    """Another language, model or number of speakers for a recorded interview."""
+    with st.expander("Transcribe again with other settings"):
+        st.caption(
+            "The transcript is replaced when the new one is done; the old one stays in the "
+            "history, and codings on text that comes out the same are carried over (the "
+            "others are listed). If the run fails, the old transcript is put back."
+        )
+        c1, c2, c3 = st.columns(3)
+        language = c1.selectbox(
+            "Language", ["auto", "en", "da", "fr", "de", "sv", "nb"],
+            index=0, key=f"again_language_{interview.id}",
+        )  # fmt: skip
+        model = c2.selectbox("Model", ["base", "small", "tiny"], key=f"again_model_{interview.id}")
+        speakers = c3.number_input("Speakers", 1, 8, value=2, key=f"again_speakers_{interview.id}")
+        if st.button("Transcribe again", key=f"do_again_{interview.id}"):
+            request = TranscriptionRequest(
+                model=model,
+                language=None if language == "auto" else language,
+                speakers=int(speakers),
+            )
+            try:
+                job = retranscribe(project, interview.id, request, by=user())
+                ensure_worker(project)
+                flash(f"Transcribing {interview.id} again (job {job.id}).")
             except QdaError as e:
                 st.error(str(e))
 
@@ -187,6 +216,13 @@ if media is not None and media.exists():
     st.audio(str(media), start_time=int(start))
 elif not interview.media_file:
     attach_recording_form(project, interview)
+if media is not None and media.exists() and interview.status != "transcribing":
+    transcribe_again(project, interview)
+if interview.engine_options.get("codings_not_carried"):
+    st.warning(
+        "Codings not carried over when this interview was transcribed again (their text "
+        "changed): " + "; ".join(interview.engine_options["codings_not_carried"])
+    )
 speaker_tools(project, interview, segments)
 
 table = segment_table(segments)
