@@ -111,3 +111,15 @@ def test_cli_crosstab_and_quotes(demo_path, tmp_path):
         main, ["quotes", str(demo_path), "--code", "Staff workload", "--group", "frontline staff"]
     )
     assert result.exit_code == 0 and result.output.count("Aisha (frontline staff), P03") == 3
+
+
+def test_word_reports_are_on_a4_unless_the_locale_prints_on_letter(report, monkeypatch):
+    from docx.shared import Cm, Inches
+
+    monkeypatch.setenv("LC_PAPER", "en_GB.UTF-8")
+    section = Document(io.BytesIO(written(report, "docx"))).sections[0]
+    assert abs(section.page_width - Cm(21)) < Cm(0.01)  # stored in twips
+    assert abs(section.page_height - Cm(29.7)) < Cm(0.01)
+    monkeypatch.setenv("LC_PAPER", "en_US.UTF-8")
+    section = Document(io.BytesIO(written(report, "docx"))).sections[0]
+    assert abs(section.page_width - Inches(8.5)) < Cm(0.01)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from qda.analysis import TOTAL, Crosstab, quotes, scope
 from qda.cells import safe_cell
+from qda.export.paper import new_document
 from qda.store import Project
 
 
@@ -247,11 +248,10 @@ def _text_not_formulas(sheet) -> None:
 
 def write_docx(report: Report, out: BinaryIO) -> None:
     """A short report: the table, the heatmap, two exemplar quotes per theme and group."""
-    from docx import Document
     from docx.shared import Inches, Pt
 
     t = report.crosstab
-    doc = Document()
+    doc = new_document()
     doc.add_heading(f"{report.title}: themes × {t.by}", level=1)
     doc.add_paragraph(t.definition)
     shown = _combined(t)

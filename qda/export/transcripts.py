@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import BinaryIO
 
+from qda.export.paper import new_document
 from qda.models import Interview, clock
 from qda.store import Project
 from qda.transcribe.types import (
@@ -94,10 +95,9 @@ def write_json(t: Transcript, out: BinaryIO) -> None:
 
 
 def write_docx(t: Transcript, out: BinaryIO) -> None:
-    from docx import Document
     from docx.shared import Pt, RGBColor
 
-    doc = Document()
+    doc = new_document()
     doc.add_heading("Transcript", level=1)
     meta = doc.add_paragraph()
     meta.add_run(
