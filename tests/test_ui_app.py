@@ -568,3 +568,17 @@ def test_transcribe_again_is_queued_from_the_transcripts_page(demo_copy, monkeyp
     job = p.jobs()[0]
     assert job.options["language"] == "en" and len(job.options["carry"]) == coded
     assert p.segments("P03") == [] and p.interview("P03").status == "pending"
+
+
+def test_coding_page_steps_to_the_next_and_previous_segment(demo_path, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_path))
+    at = open_page(start(), "coding")
+    at.selectbox(key="coding_interview").set_value("P04").run()
+    assert at.selectbox(key="coding_turn").value == 1 and at.button(key="coding_prev").disabled
+    at.button(key="coding_next").click().run()
+    at.button(key="coding_next").click().run()
+    assert at.selectbox(key="coding_turn").value == 3
+    at.button(key="coding_prev").click().run()
+    assert at.selectbox(key="coding_turn").value == 2
+    at.selectbox(key="coding_filter").set_value("not yet coded").run()
+    assert not at.exception, at.exception

@@ -57,14 +57,34 @@ event = st.dataframe(
 )
 rows = event.selection.get("rows", []) if event else []
 choices = table.turn.tolist()
-if rows:
-    st.session_state["coding_turn"] = choices[rows[0]]
+picked = (interview_id, choices[rows[0]]) if rows and rows[0] < len(choices) else None
+if picked and st.session_state.get("coding_picked") != picked:  # a row newly selected
+    st.session_state["coding_picked"] = picked
+    st.session_state["coding_turn"] = picked[1]
 if not choices:
     st.info("No segment matches this filter.")
     st.stop()
 if st.session_state.get("coding_turn") not in choices:
     st.session_state["coding_turn"] = choices[0]
-turn = st.selectbox("Segment (select a row above, or pick its turn)", choices, key="coding_turn")
+
+
+def step(delta: int) -> None:
+    """The previous or next segment of those shown."""
+    at = choices.index(st.session_state["coding_turn"]) + delta
+    st.session_state["coding_turn"] = choices[max(0, min(len(choices) - 1, at))]
+
+
+position = choices.index(st.session_state["coding_turn"])
+back, pick, forward = st.columns([1, 5, 1], vertical_alignment="bottom")
+back.button("◀ Previous", key="coding_prev", on_click=step, args=(-1,), disabled=position == 0)
+turn = pick.selectbox("Segment (select a row above, or pick its turn)", choices, key="coding_turn")
+forward.button(
+    "Next ▶",
+    key="coding_next",
+    on_click=step,
+    args=(1,),
+    disabled=position == len(choices) - 1,
+)
 segment = table[table.turn == turn].iloc[0]
 st.markdown(f"**{segment.speaker or 'Segment'}** {segment.time}")
 st.write(segment.text)

@@ -121,7 +121,16 @@ value = q2.selectbox(by, columns, key="ct_value")
 found = quotes(
     project, table.code_ids[code], by=by, value=None if value == TOTAL else value, filters=filters
 )
-st.dataframe(found, hide_index=True, width="stretch", height=min(38 + 35 * max(len(found), 1), 420))
+st.dataframe(
+    found[["text", *(c for c in found.columns if c not in ("text", "segment")), "segment"]],
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * max(len(found), 1), 420),
+    column_config={
+        "text": st.column_config.TextColumn("quote (what was coded)", width="large"),
+        "segment": st.column_config.TextColumn("whole turn", width="medium"),
+    },
+)
 
 st.subheader("Download")
 st.caption("Each file says what the numbers mean, the filters and the codebook version.")
