@@ -783,6 +783,14 @@ def transcribe(
             speakers=speakers,
             on_segment=lambda s: click.echo(f"  [{s.end:7.1f} s] {s.text}", err=True),
         )
+        if result.untranscribed:
+            ranges = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in result.untranscribed)
+            click.secho(
+                f"{path.name}: loud stretches with no text, even without voice detection "
+                f"(listen to them): {ranges}",
+                fg="yellow",
+                err=True,
+            )
         target = output
         if output is not None and (len(audio) > 1 or output.is_dir() or not output.suffix):
             target = output / f"{path.stem}.{fmt}"

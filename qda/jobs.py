@@ -434,10 +434,46 @@ class Worker:
                     )
                     project.update_job(job.id, progress_s=offset + segment.end)
         self._check_cancelled(job.id)
+        missing: list[tuple[float, float]] = []
+        if request.vad:  # speech the voice detection dropped: decoded again without it
+            project.update_job(job.id, phase="checking for skipped speech", progress_s=total)
+            missing = self._recover(job, interview, plan, transcriber, request, language)
         project.update_job(job.id, phase="labelling speakers", progress_s=total)
-        self._finish(job, interview, audio, request, transcriber, language or "")
+        self._finish(job, interview, audio, request, transcriber, language or "", missing)
 
-    def _finish(self, job, interview, audio: Audio, request, transcriber, language: str) -> None:
+    def _recover(self, job, interview, plan, transcriber, request, language) -> list:
+        from qda.transcribe.gaps import recover
+        from qda.transcribe.types import TranscribedSegment, Word
+
+        project = self.project
+        missing: list[tuple[float, float]] = []
+        for speaker, samples in plan:
+            stored = [
+                TranscribedSegment(s.start or 0.0, s.end or 0.0, s.text,
+                                   tuple(Word(*w) for w in s.words), s.speaker)
+                for s in project.segments(interview.id)
+                if s.speaker == speaker
+            ]  # fmt: skip
+            gaps = recover(
+                transcriber, samples, request.decoding_options(language), stored, speaker=speaker
+            )
+            with project.transaction():
+                project.append_segments(
+                    interview.id,
+                    [
+                        SegmentDraft(s.text, s.speaker, SpeakerRole.OTHER, s.start, s.end,
+                                     tuple((w.start, w.end, w.text) for w in s.words))
+                        for s in gaps.recovered
+                    ],
+                )  # fmt: skip
+            if gaps.recovered:
+                self.log(f"job {job.id}: {len(gaps.recovered)} segments of skipped speech")
+            missing += gaps.missing
+        return missing
+
+    def _finish(
+        self, job, interview, audio: Audio, request, transcriber, language: str, missing=()
+    ) -> None:
         from qda.transcribe.pipeline import INTERVIEWER, label_and_merge
         from qda.transcribe.types import TranscribedSegment, Word
 
@@ -451,7 +487,7 @@ class Worker:
                 tuple(Word(*w) for w in s.words),
                 s.speaker,
             )
-            for s in project.segments(interview.id)
+            for s in sorted(project.segments(interview.id), key=lambda s: s.start or 0.0)
         ]
         labelled, method = label_and_merge(
             audio, stored, request.speakers, participant=participant.label
@@ -488,6 +524,7 @@ class Worker:
                     "device": info.device,
                     "compute_type": info.compute_type,
                     **({"codings_not_carried": not_carried} if not_carried else {}),
+                    **({"untranscribed": [list(m) for m in missing]} if missing else {}),
                 },
                 error="",
             )

@@ -215,14 +215,27 @@ def transcribe_audio(
     on_segment: Callable[[TranscribedSegment], None] | None = None,
 ) -> Transcript:
     """Transcribe a whole recording in one go (the CLI without a project)."""
+    from qda.transcribe.gaps import recover
+
     segments: list[TranscribedSegment] = []
+    missing: list[tuple[float, float]] = []
     language = options.language or ""
     for speaker, samples in channel_plan(audio, speakers):
         language, decoded = decode(transcriber, samples, options, speaker=speaker)
+        mine = []
         for segment in decoded:
-            segments.append(segment)
+            mine.append(segment)
             if on_segment:
                 on_segment(segment)
+        if options.vad:  # speech the voice detection dropped: decoded again without it
+            gaps = recover(transcriber, samples, replace(options, language=language), mine,
+                           speaker=speaker)  # fmt: skip
+            for segment in gaps.recovered:
+                if on_segment:
+                    on_segment(segment)
+            mine = sorted([*mine, *gaps.recovered], key=lambda s: s.start)
+            missing += gaps.missing
+        segments += mine
     labelled, _ = label_and_merge(audio, segments, speakers, participant=participant)
     return Transcript(
         language=language,
@@ -230,4 +243,5 @@ def transcribe_audio(
         engine=transcriber.info,
         options=options,
         segments=labelled,
+        untranscribed=missing,
     )

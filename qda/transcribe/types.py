@@ -91,6 +91,8 @@ class Transcript:
     engine: EngineInfo
     options: TranscriptionOptions
     segments: list[TranscribedSegment] = field(default_factory=list)
+    # loud stretches (start, end) that no segment covers, even decoded without VAD
+    untranscribed: list[tuple[float, float]] = field(default_factory=list)
 
 
 class Transcriber(Protocol):

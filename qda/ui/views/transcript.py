@@ -218,6 +218,12 @@ elif not interview.media_file:
     attach_recording_form(project, interview)
 if media is not None and media.exists() and interview.status != "transcribing":
     transcribe_again(project, interview)
+if gaps := interview.engine_options.get("untranscribed"):
+    st.warning(
+        "Loud stretches with no text even after decoding them again without voice "
+        "detection (listen to them: speech may be missing): "
+        + ", ".join(f"{clock(a)}–{clock(b)}" for a, b in gaps)
+    )
 if interview.engine_options.get("codings_not_carried"):
     st.warning(
         "Codings not carried over when this interview was transcribed again (their text "
