@@ -198,7 +198,7 @@ def test_the_whole_journey(tmp_path):
         assert "Paper letters" in {c.name for c in project.codes}
         shot(page, "7-suggestions")
         page.get_by_role("button", name="Accept").first.click()
-        expect(page.get_by_text("Coded turn")).to_be_visible()
+        expect(page.get_by_text("Coded turn")).to_be_visible(timeout=60_000)  # 6-15 s on 2 cores
         assert [c.origin for c in project.codings()].count("suggestion") == 1
         no_horizontal_scroll(page)
 
