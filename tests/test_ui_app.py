@@ -265,7 +265,18 @@ def test_codebook_page_edits_merges_and_imports(demo_copy, tmp_path, monkeypatch
     assert qda.open_project(demo_copy).code(code.id).definition == "Money lost or debt taken on."
 
     at.selectbox(key="cb_code").set_value("Consequences/Financial hardship").run()
+    assert at.selectbox(key="cb_merge_into").value is None  # no code is merged by default
+    at.selectbox(key="cb_move_to").set_value("Human contact")
+    at.button(key="FormSubmitter:cb_move-Move").click().run()
+    assert "Human contact/Financial hardship" in qda.open_project(demo_copy).code_paths()
+    at.button(key="cb_undo_move").click().run()
+    assert "Consequences/Financial hardship" in qda.open_project(demo_copy).code_paths()
     at.selectbox(key="cb_merge_into").set_value("Consequences/Shame and stress")
+    at.button(key="FormSubmitter:cb_merge-Merge").click().run()
+    assert "Tick the box to merge Financial hardship" in at.error[0].value
+    assert "Consequences/Financial hardship" in qda.open_project(demo_copy).code_paths()
+    at.selectbox(key="cb_merge_into").set_value("Consequences/Shame and stress")
+    at.checkbox(key="cb_merge_sure").check()
     at.button(key="FormSubmitter:cb_merge-Merge").click().run()
     assert at.success[0].value.startswith(
         "Merged Financial hardship into Consequences/Shame and stress"

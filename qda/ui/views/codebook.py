@@ -46,8 +46,17 @@ def tree(table) -> None:
     )
 
 
+MOVED = "cb_last_move"  # (code id, its parent before the move), for its undo
+
+
+def _path_of(project, code_id: str) -> str:
+    return next(path for path, c in project.code_paths().items() if c.id == code_id)
+
+
 def edit(project, table) -> None:
     paths = list(table.code)
+    if (follow := st.session_state.pop("cb_code_next", None)) in paths:
+        st.session_state["cb_code"] = follow  # the code just moved, under its new path
     path = st.selectbox("Code", paths, key="cb_code")
     code = project.code_paths()[path]
     with st.form("cb_edit"):
@@ -81,22 +90,41 @@ def edit(project, table) -> None:
     others = [p for p in paths if p != path and not p.startswith(path + "/")]
     c1, c2 = st.columns(2)
     with c1, st.form("cb_move", border=True):
-        parent = st.selectbox("Move under", [TOP, *others], key="cb_move_to")
-        if st.form_submit_button("Move"):
+        parent = st.selectbox(
+            "Move under", [TOP, *others], index=None, placeholder="Choose where", key="cb_move_to"
+        )
+        if st.form_submit_button("Move") and parent is not None:
             target = None if parent == TOP else project.code_paths()[parent].id
             try:
                 move_code(project, code.id, target, by=user())
-                flash(f"Moved {code.name}.")
+                st.session_state[MOVED] = (code.id, code.parent_id)
+                st.session_state["cb_code_next"] = _path_of(project, code.id)
+                flash(f"Moved {code.name} under {parent}.")
             except QdaError as e:
                 st.error(str(e))
+    moved_last = st.session_state.get(MOVED)
+    if moved_last and moved_last[0] == code.id and c1.button("Undo the move", key="cb_undo_move"):
+        st.session_state.pop(MOVED)
+        move_code(project, code.id, moved_last[1], by=user())
+        st.session_state["cb_code_next"] = _path_of(project, code.id)
+        flash(f"{code.name} is back where it was.")
     with c2, st.form("cb_merge", border=True):
-        into = st.selectbox("Merge into", others, key="cb_merge_into")
+        into = st.selectbox(
+            "Merge into", others, index=None, placeholder="Choose a code", key="cb_merge_into"
+        )
+        sure = st.checkbox(
+            "Yes: its codings move to that code and this code is gone (no undo)",
+            key="cb_merge_sure",
+        )
         if st.form_submit_button("Merge") and into:
-            try:
-                moved = merge_codes(project, code.id, project.code_paths()[into].id, by=user())
-                flash(f"Merged {code.name} into {into}: {moved} codings moved.")
-            except QdaError as e:
-                st.error(str(e))
+            if not sure:
+                st.error(f"Tick the box to merge {code.name} into {into}.")
+            else:
+                try:
+                    moved = merge_codes(project, code.id, project.code_paths()[into].id, by=user())
+                    flash(f"Merged {code.name} into {into}: {moved} codings moved.")
+                except QdaError as e:
+                    st.error(str(e))
     c3, c4 = st.columns(2)
     with c3, st.form("cb_split", border=True):
         names = st.text_input("Split into (names, comma-separated)", key="cb_split_names")
