@@ -145,14 +145,14 @@ def test_the_whole_journey(tmp_path):
         assert first.text == "Lorraine, how do you usually contact the council offices?"
         assert first.original_text != first.text
         roles = [s.role for s in project.segments("P15")]
-        page.get_by_role("button", name="Swap speakers").click()
+        page.get_by_role("button", name="Swap speakers", exact=True).click()
         expect(page.get_by_text("Speakers swapped.")).to_be_visible()
         swapped = [s.role for s in project.segments("P15")]
         assert swapped == [
             SpeakerRole.PARTICIPANT if r is SpeakerRole.INTERVIEWER else SpeakerRole.INTERVIEWER
             for r in roles
         ]
-        page.get_by_role("button", name="Swap speakers").click()  # and back
+        page.get_by_role("button", name="Swap speakers", exact=True).click()  # and back
         deadline = time.monotonic() + 15
         while [s.role for s in project.segments("P15")] != roles:
             assert time.monotonic() < deadline, "the second swap was not stored"
