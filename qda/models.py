@@ -173,9 +173,11 @@ class Job:
 
     @property
     def fraction(self) -> float:
+        """Share done: never 100% before the job is done (labelling speakers and the
+        second pass over skipped speech come after the last second is decoded)."""
         if self.status is JobStatus.DONE:
             return 1.0
-        return min(1.0, self.progress_s / self.duration_s) if self.duration_s else 0.0
+        return min(0.99, self.progress_s / self.duration_s) if self.duration_s else 0.0
 
     @property
     def seconds_left(self) -> float | None:

@@ -227,3 +227,12 @@ def test_transcribe_again_carries_codings_over_and_a_failure_puts_the_old_back(s
     assert failed.error.endswith("the previous transcript was put back")
     assert [s.text for s in study.segments(interview.id)] == [s.text for s in again]
     assert len(study.codings(interview_id=interview.id)) == 1
+
+
+def test_progress_is_not_100_percent_before_the_job_is_done():
+    from qda.models import Job
+
+    running = Job(1, "transcribe", "P15", JobStatus.RUNNING, {}, progress_s=30.0, duration_s=30.0)
+    assert running.fraction == 0.99  # speakers are still being labelled
+    assert Job(1, "transcribe", "P15", JobStatus.DONE, {}, 30.0, 30.0).fraction == 1.0
+    assert Job(1, "transcribe", "P15", JobStatus.RUNNING, {}, 15.0, 30.0).fraction == 0.5

@@ -233,6 +233,7 @@ speaker_tools(project, interview, segments)
 
 table = segment_table(segments)
 speaker_options = sorted({s.speaker for s in segments if s.speaker})
+playable = media is not None and media.exists()
 edited = st.data_editor(
     table,
     key=f"segments_{interview.id}",
@@ -240,7 +241,8 @@ edited = st.data_editor(
     width="stretch",
     height=min(38 + 35 * len(table), 700),
     disabled=["#", "time", "original"],
-    column_order=["#", "play", "time", "speaker", "text"]
+    # ▶ only where there is a recording to play
+    column_order=["#", *(["play"] if playable else []), "time", "speaker", "text"]
     + (["original"] if any(s.edited for s in segments) else []),
     column_config={
         "#": st.column_config.NumberColumn(width="small"),
