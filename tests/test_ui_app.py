@@ -593,3 +593,21 @@ def test_coding_page_steps_to_the_next_and_previous_segment(demo_path, monkeypat
     assert at.selectbox(key="coding_turn").value == 2
     at.selectbox(key="coding_filter").set_value("not yet coded").run()
     assert not at.exception, at.exception
+
+
+def test_text_from_files_is_shown_literally_not_as_markdown(tmp_path, monkeypatch):
+    from qda.ui.state import literal
+
+    assert literal("![t](http://203.0.113.9/t.png) <img src=x> Anna") == (
+        "\\!\\[t\\](http:\\/\\/203.0.113.9/t.png) \\<img src=x\\> Anna"
+    )
+    study = qda.create_project(tmp_path / "study")
+    study.save_participant(qda.Participant("P05", "staff"))
+    monkeypatch.setenv("QDA_PROJECT", str(study.root))
+    at = start()
+    name = "P05 ![x](http://203.0.113.9/x.png).docx"
+    data = (REPO / "tests/bad_inputs/transcripts/P01_password.docx").read_bytes()
+    at.file_uploader(key="up_transcripts").set_value([(name, data, "")]).run()
+    (shown,) = [e.value for e in at.error if "password" in e.value]
+    assert "http://" not in shown and "![x]" not in shown
+    assert shown.startswith(literal(name))

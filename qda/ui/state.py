@@ -7,6 +7,7 @@ database, shared by all sessions; it holds no state of its own besides its engin
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +18,13 @@ from qda.store import Project, current_user, open_project
 
 PROJECT_PATH = "project_path"
 USER = "user"
+_MARKUP = re.compile(r"([\\\[\]<>!])")
+
+
+def literal(text: str) -> str:
+    """Text from a file or a person (a speaker, a file name, a reason) made safe for
+    Streamlit's Markdown: no link, image or HTML in it can render, load or be clicked."""
+    return _MARKUP.sub(r"\\\1", str(text)).replace("://", ":\\/\\/")
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,9 +75,9 @@ def show_flash() -> None:
     """Show (once) the message left by `flash`."""
     message, problems = st.session_state.pop(FLASH, ("", []))
     if message:
-        st.success(message)
+        st.success(literal(message))
     for problem in problems:
-        st.error(problem)
+        st.error(literal(problem))
 
 
 def keep_worker_running() -> None:

@@ -20,7 +20,7 @@ from qda.codebook.operations import (
 )
 from qda.errors import QdaError
 from qda.overview import codebook_table
-from qda.ui.state import flash, page, user
+from qda.ui.state import flash, literal, page, user
 
 TOP = "(top level)"
 
@@ -118,7 +118,7 @@ def edit(project, table) -> None:
         )
         if st.form_submit_button("Merge") and into:
             if not sure:
-                st.error(f"Tick the box to merge {code.name} into {into}.")
+                st.error(literal(f"Tick the box to merge {code.name} into {into}."))
             else:
                 try:
                     moved = merge_codes(project, code.id, project.code_paths()[into].id, by=user())

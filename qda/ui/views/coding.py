@@ -6,7 +6,7 @@ import streamlit as st
 
 from qda.coding import code_part, coded_segments
 from qda.errors import QdaError
-from qda.ui.state import flash, page, user
+from qda.ui.state import flash, literal, page, user
 
 ALL, UNCODED = "all segments", "not yet coded"
 REMOVED = "coding_last_removed"  # the coding removed last, for its undo
@@ -104,7 +104,7 @@ removed = st.session_state.get(REMOVED)
 if (
     removed is not None
     and removed.code_id in names
-    and st.button(f"Undo: put {names[removed.code_id]} back", key="undo_remove")
+    and st.button(literal(f"Undo: put {names[removed.code_id]} back"), key="undo_remove")
 ):
     st.session_state.pop(REMOVED)
     try:

@@ -29,6 +29,7 @@ from qda.store import create_project, open_project
 from qda.ui.state import (
     current_project,
     flash,
+    literal,
     project_path,
     set_project_path,
     show_flash,
@@ -163,10 +164,12 @@ def import_transcript_files(project) -> None:
             st.text(preview.name)
             if t is None:
                 for problem in preview.problems:
-                    st.error(problem)
+                    st.error(literal(problem))
                 continue
             if preview.duplicate:
-                st.info(f"Already in the project as {preview.duplicate}: it will be skipped.")
+                st.info(
+                    literal(f"Already in the project as {preview.duplicate}: it will be skipped.")
+                )
                 continue
             left, right = st.columns([1, 2])
             pid = left.selectbox(
@@ -206,7 +209,7 @@ def import_transcript_files(project) -> None:
             if t.left_out:
                 st.text("Left out (header, notes): " + " | ".join(t.left_out)[:300])
             for warning in t.warnings:
-                st.warning(warning)
+                st.warning(literal(warning))
             if st.checkbox(
                 "Exclude from analysis (withdrawn consent, placeholder, pilot)",
                 value=bool(t.placeholder),
@@ -239,7 +242,7 @@ def import_transcript_files(project) -> None:
             excluded = f"; {len(result.excluded)} excluded from analysis" if result.excluded else ""
             flash(f"{len(result.added)} interviews added{excluded}.")
         except QdaError as e:
-            st.error(str(e))
+            st.error(literal(str(e)))
 
 
 def interviewer_names(project) -> None:
@@ -305,7 +308,7 @@ def delete_or_move(project, interviews, participants) -> None:
                 new_id = project.relink_interview(chosen, target)
                 flash(f"{chosen} is now interview {new_id} of {target}.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
         return
     if what == "Delete an interview":
         chosen = st.selectbox("Interview", list(interviews.interview), key="del_interview")
@@ -316,10 +319,10 @@ def delete_or_move(project, interviews, participants) -> None:
         chosen = st.selectbox("Participant", list(participants.participant), key="del_participant")
         plan = project.deletion_plan(participant_id=chosen)
     st.warning(
-        plan.describe() + " To keep the interview but leave it out of the analysis, "
-        "exclude it instead."
+        literal(plan.describe()) + " To keep the interview but leave it out of the "
+        "analysis, exclude it instead."
     )
-    sure = st.checkbox(f"Yes, delete {chosen} for good", key=f"del_sure_{chosen}")
+    sure = st.checkbox(literal(f"Yes, delete {chosen} for good"), key=f"del_sure_{chosen}")
     if st.button("Delete", key="do_delete", disabled=not sure, type="primary"):
         project.delete(plan)
         flash(f"{chosen} deleted.")

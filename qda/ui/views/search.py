@@ -7,7 +7,7 @@ import streamlit as st
 
 from qda.models import clock
 from qda.search import context, search
-from qda.ui.state import page
+from qda.ui.state import literal, page
 
 project = page("Search")
 if not project.segment_counts():
@@ -58,8 +58,10 @@ event = st.dataframe(
 )
 rows = event.selection.get("rows", []) if event else []
 chosen = hits[rows[0]] if rows else hits[0]
-st.subheader(f"In context: {chosen.interview_id}, turn {chosen.turn}")
+st.subheader(literal(f"In context: {chosen.interview_id}, turn {chosen.turn}"))
 for is_hit, turn in context(project, chosen.segment_id, around=3):
     with st.container(border=is_hit):
-        st.caption(f"turn {turn.index + 1} · {clock(turn.start)} · {turn.speaker or 'no speaker'}")
+        st.caption(
+            literal(f"turn {turn.index + 1} · {clock(turn.start)} · {turn.speaker or 'no speaker'}")
+        )
         st.text(turn.text)

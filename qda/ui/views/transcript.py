@@ -12,7 +12,7 @@ from qda.errors import QdaError
 from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
 from qda.jobs import TranscriptionRequest, attach_recording, ensure_worker, retranscribe
 from qda.models import SpeakerRole, clock
-from qda.ui.state import flash, page, user
+from qda.ui.state import flash, literal, page, user
 
 PLAY_FROM = "play_from"
 
@@ -48,7 +48,7 @@ def attach_recording_form(project, interview) -> None:
                 attach_recording(project, interview.id, recording, recording.name)
                 flash(f"{recording.name} attached to {interview.id}.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
 
 
 def transcribe_again(project, interview) -> None:
@@ -77,7 +77,7 @@ def transcribe_again(project, interview) -> None:
                 ensure_worker(project)
                 flash(f"Transcribing {interview.id} again (job {job.id}).")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
 
 
 def save_edits(project, segments, edited: pd.DataFrame) -> int:
@@ -207,7 +207,7 @@ st.caption(
 )
 if interview.excluded:
     st.info(
-        f"Excluded from analysis ({interview.excluded_reason}): it counts nowhere. "
+        f"Excluded from analysis ({literal(interview.excluded_reason)}): it counts nowhere. "
         "Include it again on the Project page."
     )
 media = project.media_path(interview)
@@ -227,7 +227,7 @@ if gaps := interview.engine_options.get("untranscribed"):
 if interview.engine_options.get("codings_not_carried"):
     st.warning(
         "Codings not carried over when this interview was transcribed again (their text "
-        "changed): " + "; ".join(interview.engine_options["codings_not_carried"])
+        "changed): " + literal("; ".join(interview.engine_options["codings_not_carried"]))
     )
 speaker_tools(project, interview, segments)
 
@@ -272,7 +272,7 @@ if save_col.button("Save corrections", type="primary", key="save_segments"):
     except QdaError as e:
         st.error(str(e))
 if (last := project.last_change(interview.id)) and undo_col.button(
-    f"Undo the last change ({last})", key="undo_change"
+    literal(f"Undo the last change ({last})"), key="undo_change"
 ):
     try:
         flash(f"Undone: {project.undo_last_change(interview.id, by=user())}.")
