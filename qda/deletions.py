@@ -180,11 +180,9 @@ class Deletions:
         if interview.participant_id == participant_id:
             raise InvalidInput(f"interview {interview_id} is already {participant_id}'s")
         with self.transaction() as conn:
-            taken = {i.id for i in self.interviews}
-            new_id, n = participant_id, 1
-            while new_id in taken:
-                n += 1
-                new_id = f"{participant_id}-{n}"
+            from qda.store import next_interview_id
+
+            new_id = next_interview_id(participant_id, {i.id for i in self.interviews})
             if conn.dialect.name == "sqlite":  # children follow within the transaction
                 conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             conn.execute(

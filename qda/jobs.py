@@ -91,6 +91,22 @@ def _safe_name(name: str) -> str:
     return stem[:80] or "recording"
 
 
+def _read_recording(
+    project: Project, stream: BinaryIO, name: str, max_seconds: float | None
+) -> tuple[str, Audio]:
+    """Check a recording before it is kept: its hash and its decoded audio; the stream
+    is back at its start, to be copied."""
+    digest = _checked_recording(project, stream, name)
+    audio = load_audio(stream, name, max_seconds=max_seconds)
+    stream.seek(0)
+    return digest, audio
+
+
+def _media_name(digest: str, name: str) -> str:
+    """The file name a recording is kept under in media/ (its hash finds it again)."""
+    return f"{digest[:16]}_{_safe_name(name)}"
+
+
 def _checked_recording(project: Project, stream: BinaryIO, name: str) -> str:
     """The recording's SHA-256 once its size is within the limit and it is not in the
     project yet (as an interview's source or beside an imported transcript)."""
@@ -104,9 +120,8 @@ def _checked_recording(project: Project, stream: BinaryIO, name: str) -> str:
         )
     digest = sha256_of(stream)
     for interview in project.interviews:
-        if interview.source_sha256 == digest or Path(interview.media_file).name.startswith(
-            f"{digest[:16]}_"
-        ):
+        kept = Path(interview.media_file).name
+        if interview.source_sha256 == digest or kept.startswith(f"{digest[:16]}_"):
             raise InvalidInput(
                 f"this recording is already in the project as interview {interview.id}",
                 source=name,
@@ -135,13 +150,11 @@ def attach_recording(
     interview = project.interview(interview_id)
     if interview.media_file:
         raise InvalidInput(f"interview {interview_id} has a recording already", source=name)
-    digest = _checked_recording(project, stream, name)
-    audio = load_audio(stream, name, max_seconds=max_seconds)
-    stream.seek(0)
+    digest, audio = _read_recording(project, stream, name, max_seconds)
     with staged_media(project.root) as media, project.transaction():
         return project.update_interview(
             interview_id,
-            media_file=media.add(f"{digest[:16]}_{_safe_name(name)}", stream),
+            media_file=media.add(_media_name(digest, name), stream),
             duration_s=max(interview.duration_s or 0.0, audio.duration),
         )
 
@@ -169,9 +182,7 @@ def add_recording(
         # the participants file often says which language they were interviewed in
         known = participant.attributes.get("language")
         language = known if isinstance(known, str) and re.fullmatch(r"[a-z]{2,3}", known) else None
-    digest = _checked_recording(project, stream, name)
-    audio = load_audio(stream, name, max_seconds=max_seconds)
-    stream.seek(0)
+    digest, audio = _read_recording(project, stream, name, max_seconds)
     with staged_media(project.root) as media, project.transaction():
         return project.add_interview(
             participant_id,
@@ -181,7 +192,7 @@ def add_recording(
             source_name=Path(name).name,
             source_sha256=digest,
             duration_s=audio.duration,
-            media_file=media.add(f"{digest[:16]}_{_safe_name(name)}", stream),
+            media_file=media.add(_media_name(digest, name), stream),
         )
 
 

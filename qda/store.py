@@ -342,10 +342,7 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                 )
             taken = set(conn.execute(sa.select(interviews_t.c.id)).scalars())
             if interview_id is None:
-                interview_id, n = participant_id, 1
-                while interview_id in taken:
-                    n += 1
-                    interview_id = f"{participant_id}-{n}"
+                interview_id = next_interview_id(participant_id, taken)
             elif interview_id in taken:
                 raise InvalidInput(f"interview '{interview_id}' already exists")
             conn.execute(
@@ -842,6 +839,15 @@ class Project(TranscriptEdits, JobQueue, Deletions):
 
 
 # --- row conversion ------------------------------------------------------------------
+
+
+def next_interview_id(participant_id: str, taken: set[str]) -> str:
+    """A participant's next interview id: "P01", then "P01-2", "P01-3"…"""
+    interview_id, n = participant_id, 1
+    while interview_id in taken:
+        n += 1
+        interview_id = f"{participant_id}-{n}"
+    return interview_id
 
 
 def _encode_attribute(value: AttributeValue, kind: AttributeType, name: str) -> str:
