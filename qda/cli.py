@@ -50,6 +50,48 @@ def _emit(write: Callable[[BinaryIO], None], fmt: str, output: Path | None) -> N
 
 
 PROJECT = click.argument("project", type=click.Path(path_type=Path))
+
+
+def _decoding_options(command: Callable) -> Callable:
+    """The Whisper options `transcribe` and `retranscribe` share, handed to the command
+    as one `request` (a TranscriptionRequest)."""
+
+    @wraps(command)
+    def wrapper(*args, engine, model, language, speakers, beam_size, no_vad,
+                word_timestamps, prompt, **kwargs):  # fmt: skip
+        from qda.jobs import TranscriptionRequest
+
+        request = TranscriptionRequest(
+            engine=engine,
+            model=model,
+            language=None if language == "auto" else language,
+            speakers=speakers,
+            vad=not no_vad,
+            beam_size=beam_size,
+            word_timestamps=word_timestamps,
+            initial_prompt=prompt,
+        )
+        return command(*args, request=request, **kwargs)
+
+    options = [
+        click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
+                     default="faster-whisper", show_default=True),
+        click.option("--model", default="base", show_default=True,
+                     help="Model name (base, tiny.en, small, …) or path."),
+        click.option("--language", default="auto", show_default=True,
+                     help="auto, or a code: en, da, fr, …"),
+        click.option("--speakers", default=2, show_default=True,
+                     help="Number of speakers; 1 = no labels."),
+        click.option("--beam-size", default=5, show_default=True, help="1 = greedy decoding."),
+        click.option("--no-vad", is_flag=True, help="Decode silence too (VAD is on by default)."),
+        click.option("--word-timestamps", is_flag=True),
+        click.option("--prompt", default=None, help="Names and jargon the interviews use."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
 BY = click.option(
     "--by",
     default=current_user,
@@ -694,26 +736,7 @@ def import_codings_cmd(project: Path, csv_file) -> None:
 @click.argument(
     "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path), nargs=-1, required=True
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["faster-whisper", "openai-whisper"]),
-    default="faster-whisper",
-    show_default=True,
-)
-@click.option(
-    "--model",
-    default="base",
-    show_default=True,
-    help="Model name (base, tiny.en, small, …) or path.",
-)
-@click.option(
-    "--language", default="auto", show_default=True, help="auto, or a code: en, da, fr, …"
-)
-@click.option("--speakers", default=2, show_default=True, help="Number of speakers; 1 = no labels.")
-@click.option("--beam-size", default=5, show_default=True, help="1 = greedy decoding.")
-@click.option("--no-vad", is_flag=True, help="Decode silence too (VAD is on by default).")
-@click.option("--word-timestamps", is_flag=True)
-@click.option("--prompt", default=None, help="Names and jargon the interviews use.")
+@_decoding_options
 @click.option(
     "--format",
     "fmt",
@@ -729,37 +752,9 @@ def import_codings_cmd(project: Path, csv_file) -> None:
 )
 @BY
 @_errors_as_messages
-def transcribe(
-    audio,
-    engine,
-    model,
-    language,
-    speakers,
-    beam_size,
-    no_vad,
-    word_timestamps,
-    prompt,
-    fmt,
-    output,
-    project,
-    participant,
-    wait,
-    by,
-) -> None:
+def transcribe(audio, request, fmt, output, project, participant, wait, by) -> None:
     """Transcribe recordings (without a project: write transcripts; with --project:
     add them as interviews and transcribe them in the project)."""
-    from qda.jobs import TranscriptionRequest
-
-    request = TranscriptionRequest(
-        engine=engine,
-        model=model,
-        language=None if language == "auto" else language,
-        speakers=speakers,
-        vad=not no_vad,
-        beam_size=beam_size,
-        word_timestamps=word_timestamps,
-        initial_prompt=prompt,
-    )
     if project is not None:
         _transcribe_into_project(project, audio, request, participant, wait, by)
         return
@@ -772,7 +767,7 @@ def transcribe(
         raise click.UsageError("with several recordings, -o must be a folder")
     if output is None and fmt not in TEXT_FORMATS:  # say so before transcribing, not after
         raise click.UsageError(f"{fmt.upper()} needs -o FILE")
-    transcriber = load_transcriber(engine, model)
+    transcriber = load_transcriber(request.engine, request.model)
     for path in audio:
         recording = load_audio(path)
         click.echo(f"{path.name}: {recording.duration:.1f} s", err=True)
@@ -780,7 +775,7 @@ def transcribe(
             recording,
             transcriber,
             request.decoding_options(),
-            speakers=speakers,
+            speakers=request.speakers,
             on_segment=lambda s: click.echo(f"  [{s.end:7.1f} s] {s.text}", err=True),
         )
         if result.untranscribed:
@@ -820,42 +815,20 @@ def _transcribe_into_project(project_path, audio, request, participant, wait, by
 @main.command("retranscribe")
 @PROJECT
 @click.argument("interview")
-@click.option(
-    "--engine",
-    type=click.Choice(["faster-whisper", "openai-whisper"]),
-    default="faster-whisper",
-    show_default=True,
-)
-@click.option("--model", default="base", show_default=True)
-@click.option("--language", default="auto", show_default=True, help="auto, or en, da, fr, …")
-@click.option("--speakers", default=2, show_default=True)
-@click.option("--beam-size", default=5, show_default=True)
-@click.option("--no-vad", is_flag=True, help="Decode silence too.")
-@click.option("--prompt", default=None, help="Names and jargon the interview uses.")
+@_decoding_options
 @click.option("--wait/--no-wait", default=True, help="Transcribe now, showing progress.")
 @BY
 @_errors_as_messages
-def retranscribe_cmd(
-    project, interview, engine, model, language, speakers, beam_size, no_vad, prompt, wait, by
-) -> None:
+def retranscribe_cmd(project, interview, request, wait, by) -> None:
     """Transcribe an interview's recording again with other settings (a wrong language,
     another model or number of speakers). The old transcript goes to the history; codings
     on unchanged text are carried over and the others listed."""
-    from qda.jobs import TranscriptionRequest, retranscribe, run_worker
+    from qda.jobs import retranscribe, run_worker
     from qda.store import open_project
 
     p = open_project(project)
-    request = TranscriptionRequest(
-        engine=engine,
-        model=model,
-        language=None if language == "auto" else language,
-        speakers=speakers,
-        vad=not no_vad,
-        beam_size=beam_size,
-        initial_prompt=prompt,
-    )
     job = retranscribe(p, interview, request, by=by)
-    click.echo(f"queued job {job.id}: {interview} again with {engine} {model}")
+    click.echo(f"queued job {job.id}: {interview} again with {request.engine} {request.model}")
     if not wait:
         return
     run_worker(project, idle_timeout=0, log=lambda m: click.echo(m, err=True))
