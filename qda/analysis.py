@@ -72,10 +72,28 @@ class Crosstab:
     filters: Filters
     depth: dict[str, int] = field(default_factory=dict)  # code path -> level (0 = theme)
     code_ids: dict[str, str] = field(default_factory=dict)  # code path -> id
-    excluded: int = 0  # interviews excluded from analysis, counted nowhere
-    coded_only: bool = False  # only interviews with a coding count (cells and bases)
-    not_coded: tuple[str, ...] = ()  # interviews in scope with no coding yet
-    not_coded_columns: tuple[str, ...] = ()  # columns none of whose interviews is coded
+    # the scope counted: what was left out (excluded, not coded yet) is read from it
+    within: Scope | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def excluded(self) -> int:
+        """Interviews excluded from analysis, counted nowhere."""
+        return self.within.excluded if self.within else 0
+
+    @property
+    def coded_only(self) -> bool:
+        """Only interviews with a coding count (cells and bases)."""
+        return self.within.coded_only if self.within else False
+
+    @property
+    def not_coded(self) -> tuple[str, ...]:
+        """Interviews in scope with no coding yet."""
+        return self.within.not_coded if self.within else ()
+
+    @property
+    def not_coded_columns(self) -> tuple[str, ...]:
+        """Columns none of whose interviews is coded."""
+        return self.within.not_coded_columns if self.within else ()
 
     def header(self, column: str) -> str:
         """A column's heading: its value, its base and whether it is coded yet."""
@@ -305,10 +323,7 @@ def crosstab(
         filters=filters,
         depth={p: p.count("/") for p in order},
         code_ids={paths[c.id]: c.id for c in project.codes},
-        excluded=within.excluded,
-        coded_only=within.coded_only,
-        not_coded=within.not_coded,
-        not_coded_columns=within.not_coded_columns,
+        within=within,
     )
 
 
