@@ -1055,11 +1055,18 @@ def quotes(project, code_name, value, by_attribute) -> None:
 )
 @click.option("--top", default=3, show_default=True)
 @click.option(
+    "--order",
+    type=click.Choice(["best", "transcript"]),
+    default="transcript",
+    show_default=True,
+    help="--codes: segments whose best code fits best first, or interview by interview.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True
 )
 @_errors_as_messages
 def suggest(
-    project, codes_mode, themes_mode, refine_mode, seed, topics, interview, model, top, fmt
+    project, codes_mode, themes_mode, refine_mode, seed, topics, interview, model, top, order, fmt
 ) -> None:
     """Suggestions: codes that fit uncoded segments (--codes), new themes (--themes), or
     codes to merge or split (--refine)."""
@@ -1068,7 +1075,7 @@ def suggest(
 
     from qda.cells import safe_cell
     from qda.store import open_project
-    from qda.suggest.codefit import suggest_codes
+    from qda.suggest.codefit import suggest_codes, suggestion_queue
     from qda.suggest.embed import load_embedder
 
     if sum((codes_mode, themes_mode, refine_mode)) != 1:
@@ -1145,18 +1152,21 @@ def suggest(
             )
         return
     found = suggest_codes(p, load_embedder(model), top=top, interview_id=interview)
-    rows = [
-        {
-            "segment_id": s.segment_id,
-            "interview": p.segment(s.segment_id).interview_id,
-            "turn": p.segment(s.segment_id).index + 1,
-            "code": s.code_path,
-            "score": round(s.score, 4),
-            "text": p.segment(s.segment_id).text,
-            "nearest_coded_example": s.reasons[0].text if s.reasons else "",
-        }
-        for s in found
-    ]
+    rows = []
+    for segment_id, options in suggestion_queue(found, order=order):
+        segment = p.segment(segment_id)
+        rows += [
+            {
+                "segment_id": segment_id,
+                "interview": segment.interview_id,
+                "turn": segment.index + 1,
+                "code": s.code_path,
+                "score": round(s.score, 4),
+                "text": segment.text,
+                "nearest_coded_example": s.reasons[0].text if s.reasons else "",
+            }
+            for s in options
+        ]
     if fmt == "json":
         click.echo(json.dumps({"model": model, "suggestions": rows}, ensure_ascii=False, indent=2))
         return

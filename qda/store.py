@@ -65,6 +65,7 @@ from qda.schema import (  # noqa: F401 (re-exported: the store's public names)
     participant_attributes_t,
     participants_t,
     schema_version,
+    segment_history_t,
     segments_t,
 )
 from qda.transcript_edits import TranscriptEdits
@@ -164,6 +165,31 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                 codes=count(codes_t),
                 codings=count(codings_t),
                 interviews_by_status=by_status,
+            )
+
+    def revision(self) -> tuple:
+        """A cheap fingerprint of what analyses read: it changes whenever a segment, a
+        code, a coding, a suggestion decision or an exclusion changes (so a page can keep
+        a result until then). Read in one transaction: a consistent snapshot."""
+        with self._read() as conn:
+
+            def stats(column: sa.Column, *more) -> tuple:
+                query = sa.select(sa.func.count(), sa.func.max(column), *more)
+                return tuple(conn.execute(query).one())
+
+            return (
+                stats(codings_t.c.id, sa.func.sum(codings_t.c.span_end - codings_t.c.span_start)),
+                stats(decisions_t.c.decided_at),
+                stats(segments_t.c.id, sa.func.max(segments_t.c.edited_at)),
+                stats(segment_history_t.c.id),
+                stats(codebook_changes_t.c.id),
+                tuple(
+                    conn.execute(
+                        sa.select(interviews_t.c.id, interviews_t.c.excluded_reason).order_by(
+                            interviews_t.c.id
+                        )
+                    )
+                ),
             )
 
     # --- participants
@@ -827,6 +853,25 @@ class Project(TranscriptEdits, JobQueue, Deletions):
             if decision is Decision.ACCEPTED:
                 self.apply_code(segment_id, code_id, coder=by, origin=CodingOrigin.SUGGESTION)
         return SuggestionDecision(segment_id, code_id, decision, by)
+
+    def undo_decision(self, segment_id: int, code_id: str, *, by: str) -> None:
+        """Take back an accept or reject: the decision goes, and an accepted
+        suggestion's coding (coded by `by` from the suggestion) goes with it."""
+        with self.transaction() as conn:
+            key = (decisions_t.c.segment_id == segment_id) & (decisions_t.c.code_id == code_id)
+            row = conn.execute(sa.select(decisions_t).where(key)).one_or_none()
+            if row is None:
+                raise NotFound(f"no decision on code {code_id} for segment {segment_id}")
+            conn.execute(sa.delete(decisions_t).where(key))
+            if row.decision == Decision.ACCEPTED:
+                conn.execute(
+                    sa.delete(codings_t).where(
+                        (codings_t.c.segment_id == segment_id)
+                        & (codings_t.c.code_id == code_id)
+                        & (codings_t.c.coder == by)
+                        & (codings_t.c.origin == CodingOrigin.SUGGESTION)
+                    )
+                )
 
     def suggestion_decisions(self) -> list[SuggestionDecision]:
         with self._read() as conn:

@@ -58,7 +58,7 @@ def test_a_topic_run_over_the_segment_limit_is_refused_before_any_work(demo_copy
     class NoEmbedding:
         name = "none"
 
-        def embed(self, texts):
+        def embed(self, texts, *, query=False):
             raise AssertionError("the limit is checked before embedding")
 
     monkeypatch.setenv("QDA_MAX_TOPIC_SEGMENTS", "50")

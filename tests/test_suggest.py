@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 import qda
 from qda.cli import main
 from qda.models import CodingOrigin, Decision
-from qda.suggest.codefit import suggest_codes
+from qda.suggest.codefit import suggest_codes, suggestion_queue
 from qda.suggest.embed import cached_embeddings, load_embedder
 
 pytestmark = pytest.mark.slow
@@ -85,6 +86,55 @@ def test_accept_codes_and_reject_hides(demo_copy, e5):
     (coding,) = [c for c in p.codings() if c.segment_id == other.segment_id]
     assert coding.origin is CodingOrigin.SUGGESTION and coding.coder == "anna"
     assert other.segment_id not in {s.segment_id for s in suggest_codes(p, e5, interview_id="P04")}
+
+
+def test_undo_a_decision_and_the_revision_it_changes(demo_copy, e5):
+    p = qda.open_project(demo_copy)
+    first = suggest_codes(p, e5, interview_id="P04")[0]
+    before = p.revision()
+    p.decide_suggestion(first.segment_id, first.code_id, Decision.ACCEPTED, by="anna")
+    accepted = p.revision()
+    assert accepted != before
+    p.undo_decision(first.segment_id, first.code_id, by="anna")
+    assert not [c for c in p.codings() if c.segment_id == first.segment_id]
+    assert not p.suggestion_decisions() and p.revision() != accepted
+    assert first in suggest_codes(p, e5, interview_id="P04")  # back in the queue
+    p.decide_suggestion(first.segment_id, first.code_id, Decision.REJECTED, by="anna")
+    p.undo_decision(first.segment_id, first.code_id, by="anna")
+    assert first in suggest_codes(p, e5, interview_id="P04")
+    with pytest.raises(qda.errors.NotFound):
+        p.undo_decision(first.segment_id, first.code_id, by="anna")
+    # editing a segment, excluding an interview, editing a code: each changes it
+    seen = {p.revision()}
+    p.edit_segment(first.segment_id, "Edited text of the segment.", by="anna")
+    seen.add(p.revision())
+    p.exclude_interview("P04", "pilot", by="anna")
+    seen.add(p.revision())
+    code = p.codes[0]
+    p.save_code(dataclasses.replace(code, definition="A new definition."), by="anna")
+    seen.add(p.revision())
+    assert len(seen) == 4
+
+
+def test_one_queue_over_every_interview_best_fit_first(demo_copy, e5):
+    p = qda.open_project(demo_copy)
+    found = suggest_codes(p, e5)
+    queue = suggestion_queue(found, order="best")
+    assert len({p.segment(i).interview_id for i, _ in queue}) > 3
+    best = [max(o.score for o in options) for _, options in queue]
+    assert best == sorted(best, reverse=True)
+    in_turns = suggestion_queue(found, order="transcript")
+    assert [i for i, _ in in_turns] == list(dict.fromkeys(s.segment_id for s in found))
+    assert sorted(i for i, _ in queue) == sorted(i for i, _ in in_turns)
+
+
+def test_code_descriptions_are_embedded_once(demo_copy, e5):
+    p = qda.open_project(demo_copy)
+    counting = Counting(e5)
+    suggest_codes(p, counting)
+    first = counting.count
+    suggest_codes(p, counting)
+    assert first > 0 and counting.count == first  # nothing embedded the second time
 
 
 def test_cli_suggest_codes(demo_copy):

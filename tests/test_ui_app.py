@@ -361,6 +361,16 @@ def test_suggestions_page_accepts_a_code(demo_copy, monkeypatch):
     assert at.success[0].value.startswith("Coded turn")
     (coding,) = [c for c in qda.open_project(demo_copy).codings() if c.segment_id == segment_id]
     assert coding.origin == "suggestion"
+    # the accepted segment left the queue; its undo takes the coding back out
+    assert not any(b.key == accept.key for b in at.button)
+    at.button(key="sg_undo").click().run()
+    assert not [c for c in qda.open_project(demo_copy).codings() if c.segment_id == segment_id]
+    assert any(b.key == accept.key for b in at.button)
+    # one queue over every interview, best fit first
+    at.selectbox(key="sg_interview").set_value("all interviews").run()
+    shown = {b.key.split("_")[2] for b in at.button if b.key and b.key.startswith("sg_accept_")}
+    owners = {qda.open_project(demo_copy).segment(int(i)).interview_id for i in shown}
+    assert len(shown) == 10 and len(owners) > 1
 
 
 def test_a_qdpx_project_file_is_imported_into_a_new_project(tmp_path, demo_path):

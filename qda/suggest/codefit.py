@@ -79,7 +79,9 @@ def code_space(project: Project, embedder: Embedder) -> CodeSpace:
     members = {c.id: [row_of[i] for i in coded.get(c.id, [])] for c in leaves}
     if not leaves:
         return CodeSpace([], paths, np.zeros((0, 0), np.float32), {}, [], examples)
-    descriptions = embedder.embed(
+    descriptions = cached_embeddings(
+        project,
+        embedder,
         [describe_code(paths[c.id], c.definition, c.include, c.examples) for c in leaves],
         query=True,
     )
@@ -142,3 +144,22 @@ def suggest_codes(
                 CodeSuggestion(s.id, code.id, space.paths[code.id], float(row[j]), tuple(near))
             )
     return out
+
+
+ORDERS = ("best", "transcript")  # best fit first, or interview by interview, turn by turn
+
+
+def suggestion_queue(
+    found: list[CodeSuggestion], *, order: str = "best"
+) -> list[tuple[int, list[CodeSuggestion]]]:
+    """The suggestions grouped by segment, as one queue over every interview: the
+    segments whose best code fits best first ("best"), or in transcript order."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown order '{order}' (known: {', '.join(ORDERS)})")
+    grouped: dict[int, list[CodeSuggestion]] = {}
+    for s in found:
+        grouped.setdefault(s.segment_id, []).append(s)
+    items = list(grouped.items())
+    if order == "best":
+        items.sort(key=lambda item: -max(o.score for o in item[1]))  # stable: ties keep turns
+    return items

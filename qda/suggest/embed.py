@@ -27,6 +27,7 @@ from qda.schema import embedding_cache_t
 from qda.store import Project
 
 DEFAULT_EMBEDDER = "e5-small"
+QUERY_SUFFIX = "/query"  # cache key of a model's query vectors
 
 
 class Embedder(Protocol):
@@ -136,27 +137,29 @@ def not_cached(project: Project, model: str, texts: Sequence[str]) -> list[str]:
     return [t for k, t in keys.items() if k not in found]
 
 
-def cached_embeddings(project: Project, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    """Vectors for `texts`, embedding only those not already cached for this model."""
+def cached_embeddings(
+    project: Project, embedder: Embedder, texts: Sequence[str], *, query: bool = False
+) -> np.ndarray:
+    """Vectors for `texts`, embedding only those not already cached for this model.
+
+    `query` vectors (code descriptions, which E5 encodes as queries) are cached apart
+    from passage vectors of the same text."""
+    model = f"{embedder.name}{QUERY_SUFFIX}" if query else embedder.name
     keys = [_key(t) for t in texts]
-    found = _cached(project, embedder.name, keys)
+    found = _cached(project, model, keys)
     missing = [i for i, k in enumerate(keys) if k not in found]
     if missing:
         pending = {keys[i]: texts[i] for i in missing}
-        vectors = embedder.embed(list(pending.values()))
+        vectors = embedder.embed(list(pending.values()), query=query)
         with project.transaction() as conn:
             conn.execute(
                 sa.insert(embedding_cache_t).prefix_with("OR IGNORE"),
                 [
-                    {
-                        "model": embedder.name,
-                        "text_sha": k,
-                        "vector": v.astype(np.float32).tobytes(),
-                    }
+                    {"model": model, "text_sha": k, "vector": v.astype(np.float32).tobytes()}
                     for k, v in zip(pending, vectors, strict=True)
                 ],
             )
         found.update(dict(zip(pending, vectors, strict=True)))
     if not keys:
-        return embedder.embed([])
+        return embedder.embed([], query=query)
     return np.stack([found[k] for k in keys])

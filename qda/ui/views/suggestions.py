@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qda.coding import uncoded_speech
-from qda.models import Decision
-from qda.suggest.codefit import suggest_codes
+from qda.models import Decision, clock
+from qda.search import context
+from qda.suggest.codefit import suggest_codes, suggestion_queue
 from qda.suggest.embed import not_cached
 from qda.suggest.runs import mark_abandoned, participant_texts, runs, start_embedding
-from qda.ui.state import background, embedder, flash, page, user
+from qda.ui.state import background, embedder, flash, literal, page, user
 
 project = page("Suggestions")
 if not project.codes or not project.segment_counts():
@@ -25,12 +25,17 @@ interviews = [i.id for i in project.interviews if counts.get(i.id) and not i.exc
 if not interviews:
     st.info("Every interview is excluded from analysis: include one on the Project page.")
     st.stop()
-uncoded = uncoded_speech(project)
-waiting = [i for i in interviews if uncoded.get(i)]
-st.session_state.setdefault("sg_interview", (waiting or interviews)[0])
-c1, c2 = st.columns(2)
-interview_id = c1.selectbox("Interview", interviews, key="sg_interview")
-model = c2.selectbox(
+ALL = "all interviews"
+PAGE = 10  # segments shown at a time
+c1, c2, c3 = st.columns([2, 2, 2])
+interview_id = c1.selectbox("Interview", [ALL, *interviews], key="sg_interview")
+order = c2.selectbox(
+    "Order",
+    ["best", "transcript"],
+    format_func={"best": "best fit first", "transcript": "interview by interview"}.get,
+    key="sg_order",
+)
+model = c3.selectbox(
     "Embedding model",
     ["e5-small", "minilm", "minilm-static"],
     key="sg_model",
@@ -60,46 +65,125 @@ pending = not_cached(project, model, participant_texts(project))
 if len(pending) > BACKGROUND_ABOVE:
     latest = next(iter(runs(project, "embed")), None)
     if latest is not None and latest.status == "failed":
-        st.error(f"Embedding the segments failed: {latest.error}")
+        st.error(literal(f"Embedding the segments failed: {latest.error}"))
         if not st.button("Try again", key="sg_embed_retry"):
             st.stop()
     if latest is None or latest.status not in ("queued", "running"):
         start_embedding(project, embedder(model), background(), by=user())
     st.fragment(embedding_progress, run_every=1.0)()
     st.stop()
-with st.spinner("Reading the segments (only new text is embedded)…"):
-    found = suggest_codes(project, embedder(model), interview_id=interview_id)
-if not found:
-    st.success(
-        "Every participant segment of this interview is coded (or every suggestion was decided)."
-    )
-by_segment: dict[int, list] = {}
-for s in found:
-    by_segment.setdefault(s.segment_id, []).append(s)
-if found:
-    n = len(by_segment)
-    st.caption(f"model {model} · {n} segment{'s' if n != 1 else ''} not yet coded")
-for segment_id, options in list(by_segment.items())[:15]:
-    segment = project.segment(segment_id)
-    with st.container(border=True):
-        st.markdown(f"**Turn {segment.index + 1}** · {segment.speaker}")
-        st.write(segment.text)
-        for option in options:
-            a, b, c = st.columns([6, 1, 1])
-            reason = (
-                f" — like “{option.reasons[0].text[:90]}…” ({option.reasons[0].interview_id})"
-                if option.reasons
-                else ""
+
+QUEUE = "sg_queue"  # the scored queue, kept until the project changes
+LAST = "sg_last"  # the last accept or reject, for its undo
+
+
+def queue() -> list:
+    """The suggestions of this view, scored once and kept while nothing they depend on
+    changes (an accept or reject here only takes its segment or code off the queue)."""
+    key = (str(project.root), model, interview_id, order)
+    revision = project.revision()
+    kept = st.session_state.get(QUEUE)
+    if kept is None or kept["key"] != key or kept["revision"] != revision:
+        with st.spinner("Scoring the segments not yet coded (only new text is embedded)…"):
+            found = suggest_codes(
+                project, embedder(model), interview_id=None if interview_id == ALL else interview_id
             )
-            a.markdown(f"`{option.score:.3f}` **{option.code_path}**{reason}")
-            if b.button("Accept", key=f"sg_accept_{segment_id}_{option.code_id}"):
-                project.decide_suggestion(segment_id, option.code_id, Decision.ACCEPTED, by=user())
-                flash(f"Coded turn {segment.index + 1} with {option.code_path}.")
-            if c.button("Reject", key=f"sg_reject_{segment_id}_{option.code_id}"):
-                project.decide_suggestion(segment_id, option.code_id, Decision.REJECTED, by=user())
-                flash(
-                    f"{option.code_path} will not be suggested for turn {segment.index + 1} again."
+        kept = {"key": key, "revision": revision, "items": suggestion_queue(found, order=order)}
+        st.session_state[QUEUE] = kept
+        st.session_state["sg_shown"] = PAGE
+    return kept["items"]
+
+
+def decide(segment, option, decision: Decision) -> None:
+    project.decide_suggestion(segment.id, option.code_id, decision, by=user())
+    kept = st.session_state[QUEUE]
+    items = []
+    for segment_id, options in kept["items"]:
+        if segment_id == segment.id:
+            options = [] if decision is Decision.ACCEPTED else [
+                o for o in options if o.code_id != option.code_id
+            ]  # fmt: skip
+        if options:
+            items.append((segment_id, options))
+    kept["items"], kept["revision"] = items, project.revision()
+    turn = f"turn {segment.index + 1} of {segment.interview_id}"
+    st.session_state[LAST] = (
+        segment.id,
+        option.code_id,
+        f"Coded {turn} with {option.code_path}."
+        if decision is Decision.ACCEPTED
+        else f"{option.code_path} will not be suggested for {turn} again.",
+    )
+
+
+def undo_last() -> None:
+    segment_id, code_id, _ = st.session_state.pop(LAST)
+    project.undo_decision(segment_id, code_id, by=user())
+    st.session_state.pop(QUEUE, None)  # scored again: the segment comes back
+
+
+def code_fit() -> None:
+    """The queue: one fragment, so that an accept or reject redraws only this part."""
+    items = queue()
+    last = st.session_state.get(LAST)
+    if last is not None:
+        a, b = st.columns([6, 1])
+        a.success(literal(last[2]))
+        b.button("Undo", key="sg_undo", on_click=undo_last, help="Take this decision back.")
+    if not items:
+        st.success("Every participant segment here is coded (or every suggestion was decided).")
+        return
+    shown = st.session_state.setdefault("sg_shown", PAGE)
+    n = len(items)
+    st.caption(
+        f"model {model} · {n} segment{'s' if n != 1 else ''} not yet coded"
+        + (f" in {interview_id}" if interview_id != ALL else f" in {len(interviews)} interviews")
+        + f" · showing {min(shown, n)}"
+    )
+    for segment_id, options in items[:shown]:
+        segment = project.segment(segment_id)
+        with st.container(border=True):
+            st.caption(
+                literal(
+                    f"{segment.interview_id} · turn {segment.index + 1} · {clock(segment.start)}"
+                    f" · {segment.speaker or 'no speaker'}"
                 )
+            )
+            st.text(segment.text)
+            with st.expander("Context"):
+                for is_it, turn in context(project, segment_id, around=1):
+                    if not is_it:
+                        st.caption(literal(f"turn {turn.index + 1} · {turn.speaker}"))
+                        st.text(turn.text)
+            for option in options:
+                a, b, c = st.columns([6, 1, 1])
+                reason = (
+                    f" — like “{option.reasons[0].text[:90]}…” ({option.reasons[0].interview_id})"
+                    if option.reasons
+                    else ""
+                )
+                a.markdown(f"`{option.score:.3f}` **{literal(option.code_path)}**{literal(reason)}")
+                b.button(
+                    "Accept",
+                    key=f"sg_accept_{segment_id}_{option.code_id}",
+                    on_click=decide,
+                    args=(segment, option, Decision.ACCEPTED),
+                )
+                c.button(
+                    "Reject",
+                    key=f"sg_reject_{segment_id}_{option.code_id}",
+                    on_click=decide,
+                    args=(segment, option, Decision.REJECTED),
+                )
+    if n > shown:
+        st.button(
+            f"Show {min(PAGE, n - shown)} more",
+            key="sg_more",
+            on_click=lambda: st.session_state.update(sg_shown=shown + PAGE),
+        )
+
+
+st.fragment(code_fit)()
 
 st.header("New-theme candidates")
 st.caption(
@@ -140,7 +224,7 @@ def theme_runs() -> None:
         return
     done = next((r for r in recorded if r.status == "done"), None)
     if latest is not None and latest.status == "failed":
-        st.error(f"The last run failed: {latest.error}")
+        st.error(literal(f"The last run failed: {latest.error}"))
     if done is None:
         return
     took = done.result.get("seconds")
@@ -154,12 +238,14 @@ def theme_runs() -> None:
     for candidate in done.candidates():
         with st.container(border=True):
             st.markdown(
-                f"**{candidate.suggested_name}** · {candidate.size} segments · "
-                + ", ".join(candidate.key_words)
+                f"**{literal(candidate.suggested_name)}** · {candidate.size} segments · "
+                + literal(", ".join(candidate.key_words))
             )
-            st.caption("By group: " + ", ".join(f"{g} {n}" for g, n in candidate.groups.items()))
+            st.caption(
+                literal("By group: " + ", ".join(f"{g} {n}" for g, n in candidate.groups.items()))
+            )
             for segment_id in candidate.quotes:
-                st.markdown(f"> {project.segment(segment_id).text}")
+                st.text(project.segment(segment_id).text)
             name = st.text_input(
                 "Name of the new code",
                 candidate.suggested_name,
@@ -184,10 +270,10 @@ if review is not None:
     code = project.code(code_id)
     coded_here = {c.segment_id for c in project.codings(code_id=code_id)}
     pending = [i for i in segment_ids if i not in coded_here]
-    st.subheader(f"Segments proposed for {code.name}")
+    st.subheader(literal(f"Segments proposed for {code.name}"))
     for segment_id in pending[:20]:
         a, b = st.columns([6, 1])
-        a.write(project.segment(segment_id).text)
+        a.text(project.segment(segment_id).text)
         if b.button("Code it", key=f"sg_review_{segment_id}"):
             project.decide_suggestion(segment_id, code_id, Decision.ACCEPTED, by=user())
             st.rerun()
@@ -207,11 +293,13 @@ if hints is not None:
         "Codebook page to act on a hint."
     )
     for m in merges[:8]:
-        st.write(f"Merge? **{m.code_a}** + **{m.code_b}** (closeness {m.ratio:.3f})")
+        st.markdown(
+            f"Merge? **{literal(m.code_a)}** + **{literal(m.code_b)}** (closeness {m.ratio:.3f})"
+        )
     for sp in splits[:5]:
         with st.container(border=True):
-            st.write(f"Split? **{sp.code}** (silhouette {sp.silhouette:.2f})")
+            st.markdown(f"Split? **{literal(sp.code)}** (silhouette {sp.silhouette:.2f})")
             for n, group in enumerate(sp.groups, start=1):
-                st.caption(f"Group {n}: “{project.segment(group[0]).text[:160]}”")
+                st.caption(literal(f"Group {n}: “{project.segment(group[0]).text[:160]}”"))
     if not merges and not splits:
         st.info("No code looks like it should be merged or split.")
