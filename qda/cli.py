@@ -422,10 +422,21 @@ def _print_preview(preview, participant: str | None) -> None:
     is_flag=True,
     help="Also give the named interviewers their role in the interviews already imported.",
 )
+@click.option(
+    "--embedding-model",
+    type=click.Choice(["e5-small", "minilm", "minilm-static"]),
+    help="The model of suggestions and topics (e5-small: English, Danish, French; "
+    "minilm: English; minilm-static: English, a hundred times faster, for large studies).",
+)
 @BY
 @_errors_as_messages
 def config_cmd(
-    project: Path, interviewers: tuple[str, ...], clear_interviewers: bool, apply: bool, by: str
+    project: Path,
+    interviewers: tuple[str, ...],
+    clear_interviewers: bool,
+    apply: bool,
+    embedding_model: str | None,
+    by: str,
 ) -> None:
     """Show or change the project's settings."""
     from qda.ingest.speakers import apply_interviewer_names
@@ -436,8 +447,11 @@ def config_cmd(
         p.set_interviewer_names([])
     if interviewers:
         p.set_interviewer_names(interviewers)
+    if embedding_model:
+        p.set_embedding_model(embedding_model)
     names = p.interviewer_names
     click.echo(f"interviewers: {', '.join(names) if names else '(none: found by role words)'}")
+    click.echo(f"embedding model: {p.embedding_model}")
     if apply:
         changed = apply_interviewer_names(p, by=by)
         for interview_id, speakers in changed.items():
@@ -1048,10 +1062,9 @@ def quotes(project, code_name, value, by_attribute) -> None:
 @click.option(
     "--model",
     type=click.Choice(["e5-small", "minilm", "minilm-static"]),
-    default="e5-small",
-    show_default=True,
     help="Embedding model: e5-small (English, Danish, French), minilm (English), "
-    "minilm-static (English, fastest).",
+    "minilm-static (English, fastest). Default: the project's (qda config "
+    "--embedding-model), else e5-small.",
 )
 @click.option("--top", default=3, show_default=True)
 @click.option(
@@ -1081,6 +1094,7 @@ def suggest(
     if sum((codes_mode, themes_mode, refine_mode)) != 1:
         raise click.UsageError("say what to suggest: --codes, --themes or --refine")
     p = open_project(project)
+    model = model or p.embedding_model
     if refine_mode:
         from qda.suggest.refine import refine_hints
 

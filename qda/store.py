@@ -483,6 +483,24 @@ class Project(TranscriptEdits, JobQueue, Deletions):
             _set_meta(conn, "interviewers", json.dumps(cleaned, ensure_ascii=False))
         return cleaned
 
+    @property
+    def embedding_model(self) -> str:
+        """The embedding model of this study's suggestions and topics (the page and the
+        CLI start with it; a large study may choose the fast static model once)."""
+        from qda.suggest.embed import DEFAULT_EMBEDDER
+
+        with self._read() as conn:
+            return _get_meta(conn, "embedding_model") or DEFAULT_EMBEDDER
+
+    def set_embedding_model(self, name: str) -> str:
+        from qda.suggest.embed import EMBEDDERS
+
+        if name not in EMBEDDERS:
+            raise InvalidInput(f"unknown embedding model '{name}' (known: {', '.join(EMBEDDERS)})")
+        with self.transaction() as conn:
+            _set_meta(conn, "embedding_model", name)
+        return name
+
     def media_path(self, interview: Interview) -> Path | None:
         """The stored recording of an interview, if there is one."""
         if not interview.media_file or self.root is None:

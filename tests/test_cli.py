@@ -137,6 +137,11 @@ def test_import_a_folder_of_other_tools_transcripts(tmp_path):
     run("init", study)
     run("import-participants", study, SAMPLES / "participants.csv")
     assert "interviewers: Sara Holm" in run("config", study, "--interviewer", "Sara Holm").output
+    assert "embedding model: e5-small" in run("config", study).output  # the default
+    chosen = run("config", study, "--embedding-model", "minilm-static")
+    assert "embedding model: minilm-static" in chosen.output
+    assert qda.open_project(study).embedding_model == "minilm-static"
+    assert run("config", study, "--embedding-model", "bert").exit_code != 0
 
     preview = run("import-transcripts", study, folder, "--dry-run")
     assert preview.exit_code == 0, preview.output

@@ -35,13 +35,16 @@ order = c2.selectbox(
     format_func={"best": "best fit first", "transcript": "interview by interview"}.get,
     key="sg_order",
 )
+MODELS = ["e5-small", "minilm", "minilm-static"]
 model = c3.selectbox(
     "Embedding model",
-    ["e5-small", "minilm", "minilm-static"],
-    key="sg_model",
+    MODELS,
+    index=MODELS.index(project.embedding_model),
+    key=f"sg_model_{project.id}",
+    on_change=lambda: project.set_embedding_model(st.session_state[f"sg_model_{project.id}"]),
     help="e5-small reads English, Danish and French; minilm only English; minilm-static "
     "(English) is a hundred times faster and somewhat less exact, for very large studies "
-    "(prepared once, about 30 s).",
+    "(prepared once, about 30 s). The choice is kept for the project.",
 )
 BACKGROUND_ABOVE = 48  # segments to embed before the work goes to the background
 
