@@ -9,7 +9,7 @@ from qda.search import context
 from qda.suggest.codefit import suggest_codes, suggestion_queue
 from qda.suggest.embed import not_cached
 from qda.suggest.runs import mark_abandoned, participant_texts, runs, start_embedding
-from qda.ui.state import background, embedder, flash, literal, page, user
+from qda.ui.state import background, current_project, embedder, flash, literal, page, user
 
 project = page("Suggestions")
 if not project.codes or not project.segment_counts():
@@ -80,6 +80,16 @@ QUEUE = "sg_queue"  # the scored queue, kept until the project changes
 LAST = "sg_last"  # the last accept or reject, for its undo
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def scored(path: str, model: str, interview: str, order: str, revision: tuple) -> list:
+    """The queue as scored for one state of the project (shared by every session and
+    reload until the project changes; never mutated)."""
+    found = suggest_codes(
+        current_project(), embedder(model), interview_id=None if interview == ALL else interview
+    )
+    return suggestion_queue(found, order=order)
+
+
 def queue() -> list:
     """The suggestions of this view, scored once and kept while nothing they depend on
     changes (an accept or reject here only takes its segment or code off the queue)."""
@@ -88,10 +98,8 @@ def queue() -> list:
     kept = st.session_state.get(QUEUE)
     if kept is None or kept["key"] != key or kept["revision"] != revision:
         with st.spinner("Scoring the segments not yet coded (only new text is embedded)…"):
-            found = suggest_codes(
-                project, embedder(model), interview_id=None if interview_id == ALL else interview_id
-            )
-        kept = {"key": key, "revision": revision, "items": suggestion_queue(found, order=order)}
+            items = list(scored(*key, revision))
+        kept = {"key": key, "revision": revision, "items": items}
         st.session_state[QUEUE] = kept
         st.session_state["sg_shown"] = PAGE
     return kept["items"]
