@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import threading
 import uuid
@@ -167,7 +168,7 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                 interviews_by_status=by_status,
             )
 
-    def revision(self) -> tuple:
+    def revision(self) -> str:
         """A cheap fingerprint of what analyses read: it changes whenever a segment, a
         code, a coding, a suggestion decision or an exclusion changes (so a page can keep
         a result until then). Read in one transaction: a consistent snapshot."""
@@ -177,20 +178,22 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                 query = sa.select(sa.func.count(), sa.func.max(column), *more)
                 return tuple(conn.execute(query).one())
 
-            return (
+            state = (
                 stats(codings_t.c.id, sa.func.sum(codings_t.c.span_end - codings_t.c.span_start)),
                 stats(decisions_t.c.decided_at),
                 stats(segments_t.c.id, sa.func.max(segments_t.c.edited_at)),
                 stats(segment_history_t.c.id),
                 stats(codebook_changes_t.c.id),
-                tuple(
-                    conn.execute(
+                [
+                    tuple(r)
+                    for r in conn.execute(
                         sa.select(interviews_t.c.id, interviews_t.c.excluded_reason).order_by(
                             interviews_t.c.id
                         )
                     )
-                ),
+                ],
             )
+        return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 
     # --- participants
 

@@ -81,7 +81,7 @@ LAST = "sg_last"  # the last accept or reject, for its undo
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def scored(path: str, model: str, interview: str, order: str, revision: tuple) -> list:
+def scored(path: str, model: str, interview: str, order: str, revision: str) -> list:
     """The queue as scored for one state of the project (shared by every session and
     reload until the project changes; never mutated)."""
     found = suggest_codes(
