@@ -222,9 +222,11 @@ class TranscriptEdits:
                         .values(speaker=other, role=role[other], edited_by=by, edited_at=_now())
                     )
 
-    def merge_segments(self, first_id: int, *, by: str) -> Segment:
-        """Join a segment with the next one (text, original text, times, words);
-        codings of both stay on the merged segment."""
+    def merge_segments(self, first_id: int, *, by: str, speaker: str | None = None) -> Segment:
+        """Join a segment with the next one (text, original text, times, words). Codings
+        of both stay on the merged segment, each on the words it covered (a code on both
+        whole turns covers the whole). Two turns of different speakers need `speaker`:
+        which of the two the merged turn is."""
         with self.transaction() as conn:
             first = self.segment(first_id)
             rows = self._segment_rows(conn, first.interview_id)
@@ -232,35 +234,76 @@ class TranscriptEdits:
             if position + 1 >= len(rows):
                 raise InvalidInput("the last segment has no next segment to merge with")
             a, b = rows[position], rows[position + 1]
+            if speaker is None and a.speaker != b.speaker:
+                raise InvalidInput(
+                    f"turns {position + 1} and {position + 2} have different speakers "
+                    f"('{a.speaker}', '{b.speaker}'): say which speaker the merged turn is"
+                )
+            speaker = a.speaker if speaker is None else speaker
+            if speaker not in (a.speaker, b.speaker):
+                raise InvalidInput(f"'{speaker}' is neither speaker of the two turns")
+            role = a.role if speaker == a.speaker else b.role
             self._remember(conn, first.interview_id, [a, b], "merge", by)
+            text = f"{a.text} {b.text}".strip()
+            offset = len(a.text) + 1
             conn.execute(
                 sa.update(segments_t)
                 .where(segments_t.c.id == a.id)
                 .values(
-                    text=f"{a.text} {b.text}".strip(),
+                    text=text,
                     original_text=f"{a.original_text} {b.original_text}".strip(),
                     end_s=b.end_s if b.end_s is not None else a.end_s,
                     words=json.dumps(json.loads(a.words) + json.loads(b.words)),
+                    speaker=speaker,
+                    role=role,
                     edited_by=by,
                     edited_at=_now(),
                 )
             )
-            existing = {
-                (c.code_id, c.coder)
-                for c in conn.execute(sa.select(codings_t).where(codings_t.c.segment_id == a.id))
+
+            def whole(c) -> bool:
+                return (c.span_start, c.span_end) == WHOLE_SEGMENT
+
+            codings_a = list(
+                conn.execute(sa.select(codings_t).where(codings_t.c.segment_id == a.id))
+            )
+            codings_b = list(
+                conn.execute(sa.select(codings_t).where(codings_t.c.segment_id == b.id))
+            )
+            both = {(c.code_id, c.coder) for c in codings_a if whole(c)} & {
+                (c.code_id, c.coder) for c in codings_b if whole(c)
             }
-            for c in list(conn.execute(sa.select(codings_t).where(codings_t.c.segment_id == b.id))):
-                if (c.code_id, c.coder) in existing:
-                    conn.execute(sa.delete(codings_t).where(codings_t.c.id == c.id))
-                else:
+            for c in codings_a:
+                if whole(c) and (c.code_id, c.coder) not in both:
                     conn.execute(
                         sa.update(codings_t)
                         .where(codings_t.c.id == c.id)
-                        .values(
-                            segment_id=a.id,
-                            span_start=WHOLE_SEGMENT[0],
-                            span_end=WHOLE_SEGMENT[1],
-                        )
+                        .values(span_start=0, span_end=len(a.text))
+                    )
+            for c in codings_b:
+                if whole(c) and (c.code_id, c.coder) in both:
+                    conn.execute(sa.delete(codings_t).where(codings_t.c.id == c.id))
+                    continue
+                start, end = (0, len(b.text)) if whole(c) else (c.span_start, c.span_end)
+                values = {
+                    "segment_id": a.id,
+                    "span_start": start + offset,
+                    "span_end": end + offset,
+                }
+                clash = conn.execute(
+                    sa.select(codings_t.c.id).where(
+                        (codings_t.c.segment_id == a.id)
+                        & (codings_t.c.code_id == c.code_id)
+                        & (codings_t.c.coder == c.coder)
+                        & (codings_t.c.span_start == values["span_start"])
+                        & (codings_t.c.span_end == values["span_end"])
+                    )
+                ).first()
+                if clash:
+                    conn.execute(sa.delete(codings_t).where(codings_t.c.id == c.id))
+                else:
+                    conn.execute(
+                        sa.update(codings_t).where(codings_t.c.id == c.id).values(**values)
                     )
             conn.execute(
                 sa.update(decisions_t)

@@ -7,6 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+import qda
 from tests.browser import CHROMIUM_FLAGS, chromium_path, running_app
 from tests.conftest import REPO
 
@@ -188,3 +189,38 @@ def test_transcripts_from_other_tools_are_previewed_and_imported(browser, tmp_pa
         "Sara Holm": "interviewer",
         "Mette Lund": "participant",
     }
+
+
+def test_one_click_plays_a_turn_and_the_player_stays_in_view(browser, demo_copy):
+    from qda.jobs import attach_recording
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    project = qda.open_project(demo_copy)
+    with (REPO / "sample_transcripts" / "recordings" / "P15_lorraine.opus").open("rb") as f:
+        attach_recording(project, "P04", f, "P04.opus")
+    turns = project.segments("P04")
+    with running_app(demo_copy, ARTIFACTS / "app-play.log") as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        page.goto(f"{url}/transcript")
+        box = page.get_by_test_id("stSelectbox").filter(has_text="Interview").locator("input")
+        box.click()
+        page.keyboard.type("P04")
+        page.keyboard.press("Enter")
+        play = page.get_by_role("button", name="▶")
+        expect(play).to_have_count(len(turns))  # read view: a ▶ on every turn
+        audio = "document.querySelector('audio')"
+        for n in (2, 0, 2):  # a later turn, an earlier one, the same one again
+            play.nth(n).scroll_into_view_if_needed()
+            play.nth(n).click()
+            page.wait_for_function(
+                f"!{audio}.paused && {audio}.currentTime >= {int(turns[n].start)}"
+                f" && {audio}.currentTime < {turns[n].start} + 3",
+                timeout=15_000,
+            )
+        page.mouse.wheel(0, 5000)
+        page.wait_for_timeout(500)
+        top, bottom = page.evaluate(f"[{audio}.getBoundingClientRect().top, "
+                                    f"{audio}.getBoundingClientRect().bottom]")  # fmt: skip
+        assert top >= 0 and bottom <= 800, (top, bottom)  # pinned at the top of the window
+        page.screenshot(path=str(ARTIFACTS / "transcript-play.png"))
+        page.close()

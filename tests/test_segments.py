@@ -90,6 +90,21 @@ def test_merge_keeps_texts_codings_and_order(interview):
         project.merge_segments(d.id, by="anna")
 
 
+def test_merging_two_speakers_asks_which_and_keeps_each_coding_on_its_words(interview):
+    project, devices = interview
+    a, b, _, _ = project.segments("P01")
+    project.apply_code(a.id, devices.id, coder="anna")  # the whole question
+    project.apply_code(b.id, devices.id, coder="anna", span=(8, 13))  # "my ph"
+    with pytest.raises(InvalidInput, match="different speakers"):
+        project.merge_segments(a.id, by="anna")
+    with pytest.raises(InvalidInput, match="neither speaker"):
+        project.merge_segments(a.id, by="anna", speaker="Someone")
+    merged = project.merge_segments(a.id, by="anna", speaker="SPEAKER_2")
+    assert (merged.speaker, merged.role) == ("SPEAKER_2", P)
+    spans = sorted(c.span for c in project.codings())
+    assert [merged.text[x:y] for x, y in spans] == ["How do you get online?", "my ph"]
+
+
 def test_split_divides_text_time_words_and_codings(interview):
     project, devices = interview
     c = project.segments("P01")[2]

@@ -231,15 +231,26 @@ def test_correct_a_transcript_and_swap_speakers(demo_copy, monkeypatch):
     monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
     at = open_page(start(), "transcript")
     at.selectbox(key="transcript_interview").set_value("P04").run()
+    # read: whole turns, as text (no recording here, so no ▶)
+    assert any(
+        t.value.startswith("I volunteered after university while I was job hunting.")
+        for t in at.text
+    )
+    assert not [b for b in at.button if b.key and b.key.startswith("play_")]
+    at.session_state["transcript_view"] = "Correct"
+    at.run()
+    # a cell typed in is saved at once: nothing to press, nothing lost on leaving
     at.session_state["segments_P04"] = {
         "edited_rows": {"1": {"text": "I volunteered after university."}},
         "added_rows": [],
         "deleted_rows": [],
     }
     at.run()
-    at.button(key="save_segments").click().run()
-    assert at.success[0].value.startswith("1 corrections saved")
+    assert [t.proto.body for t in at.toast] == ["1 correction saved; the original text is kept."]
+    at.run()
+    assert not at.toast  # saved once, not again on the next run
     p = qda.open_project(demo_copy)
+    assert len(p.segment_history("P04")) == 1
     second = p.segments("P04")[1]
     assert second.text == "I volunteered after university."
     assert second.original_text.startswith(

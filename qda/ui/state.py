@@ -17,6 +17,14 @@ from qda.errors import QdaError
 from qda.store import Project, current_user, open_project
 
 PROJECT_PATH = "project_path"
+WRAP_ROW = 80  # px: a table row this tall wraps its text over three lines (Streamlit)
+
+
+def rows_height(n: int, most: int, row: int = WRAP_ROW) -> int:
+    """The height of a table of `n` wrapping rows, up to `most` pixels."""
+    return min(38 + row * max(n, 1), most)
+
+
 USER = "user"
 _MARKUP = re.compile(r"([\\\[\]<>!])")
 

@@ -20,7 +20,7 @@ from qda.codebook.operations import (
 )
 from qda.errors import QdaError
 from qda.overview import codebook_table
-from qda.ui.state import flash, literal, page, user
+from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
 TOP = "(top level)"
 
@@ -36,7 +36,8 @@ def tree(table) -> None:
         shown[["code", "codings", "segments", "definition"]],
         hide_index=True,
         width="stretch",
-        height=min(38 + 35 * len(shown), 900),
+        height=rows_height(len(shown), 900),
+        row_height=WRAP_ROW,
         column_config={
             "codings": st.column_config.NumberColumn(help="Codings of this code itself"),
             "segments": st.column_config.NumberColumn(

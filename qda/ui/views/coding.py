@@ -6,7 +6,7 @@ import streamlit as st
 
 from qda.coding import code_part, coded_segments
 from qda.errors import QdaError
-from qda.ui.state import flash, literal, page, user
+from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
 ALL, UNCODED = "all segments", "not yet coded"
 REMOVED = "coding_last_removed"  # the coding removed last, for its undo
@@ -53,7 +53,9 @@ event = st.dataframe(
     selection_mode="single-row",
     hide_index=True,
     width="stretch",
-    height=min(38 + 35 * max(len(table), 1), 520),
+    height=rows_height(len(table), 560),
+    row_height=WRAP_ROW,
+    column_config={"text": st.column_config.TextColumn(width="large")},
 )
 rows = event.selection.get("rows", []) if event else []
 choices = table.turn.tolist()
@@ -75,8 +77,16 @@ def step(delta: int) -> None:
 
 
 position = choices.index(st.session_state["coding_turn"])
-back, pick, forward = st.columns([1, 5, 1], vertical_alignment="bottom")
-back.button("◀ Previous", key="coding_prev", on_click=step, args=(-1,), disabled=position == 0)
+back, pick, forward = st.columns([2, 6, 2], vertical_alignment="bottom")
+back.button(
+    "◀ Previous",
+    key="coding_prev",
+    on_click=step,
+    args=(-1,),
+    disabled=position == 0,
+    shortcut="Alt+Up",
+    help="The previous segment (Alt+↑)",
+)
 turn = pick.selectbox("Segment (select a row above, or pick its turn)", choices, key="coding_turn")
 forward.button(
     "Next ▶",
@@ -84,10 +94,12 @@ forward.button(
     on_click=step,
     args=(1,),
     disabled=position == len(choices) - 1,
+    shortcut="Alt+Down",
+    help="The next segment (Alt+↓)",
 )
 segment = table[table.turn == turn].iloc[0]
-st.markdown(f"**{segment.speaker or 'Segment'}** {segment.time}")
-st.write(segment.text)
+st.markdown(f"**{literal(segment.speaker or 'Segment')}** {segment.time}")
+st.text(segment.text)
 
 current = [
     c for c in project.codings(interview_id=interview_id) if c.segment_id == int(segment.segment_id)

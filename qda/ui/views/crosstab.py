@@ -11,7 +11,7 @@ import streamlit as st
 from qda.analysis import TOTAL, Filters, Measure, cooccurrence, crosstab, quotes
 from qda.export import TABLE_WRITERS, build_report, write_table
 from qda.models import AttributeType
-from qda.ui.state import page
+from qda.ui.state import WRAP_ROW, page, rows_height
 
 MEASURES = {
     Measure.PARTICIPANTS: "participants mentioning (n and %)",
@@ -125,7 +125,8 @@ st.dataframe(
     found[["text", *(c for c in found.columns if c not in ("text", "segment")), "segment"]],
     hide_index=True,
     width="stretch",
-    height=min(38 + 35 * max(len(found), 1), 420),
+    height=rows_height(len(found), 640),
+    row_height=WRAP_ROW,
     column_config={
         "text": st.column_config.TextColumn("quote (what was coded)", width="large"),
         "segment": st.column_config.TextColumn("whole turn", width="medium"),

@@ -12,9 +12,72 @@ from qda.errors import QdaError
 from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
 from qda.jobs import TranscriptionRequest, attach_recording, ensure_worker, retranscribe
 from qda.models import SpeakerRole, clock
-from qda.ui.state import flash, literal, page, user
+from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
-PLAY_FROM = "play_from"
+PLAY_FROM = "play_from"  # interview id -> (start in seconds, play at once)
+READ, CORRECT = "Read and listen", "Correct"
+TURNS_PER_PAGE = 50
+# the player stays at the top of the window while the transcript scrolls under it
+PLAYER_CSS = (
+    '<style>div:has(> [class*="st-key-qda_player"]){position:sticky;top:3.75rem;z-index:990;'
+    "background:var(--st-background-color,#fff);padding:.4rem 0;"
+    "box-shadow:0 -3.75rem 0 0 var(--st-background-color,#fff),"
+    "0 6px 6px -6px rgba(0,0,0,.25)}</style>"
+)
+
+
+def fresh_table(interview_id: str) -> None:
+    """Forget the table's own record of cells typed in (already saved), so that it shows
+    a change made another way (speakers, one segment, merge, split, undo) as it is."""
+    st.session_state.pop(f"segments_{interview_id}", None)
+
+
+def play_from(interview_id: str, start: float | None) -> None:
+    """Play the recording from `start` at once (one click on a turn)."""
+    _, clicks = st.session_state.get(PLAY_FROM, {}).get(interview_id, (0.0, 0))
+    st.session_state.setdefault(PLAY_FROM, {})[interview_id] = (start or 0.0, clicks + 1)
+
+
+def player(media, interview) -> None:
+    """The recording, kept in view; each ▶ click starts it anew (a new player element
+    plays by itself from its start time)."""
+    start, clicks = st.session_state.get(PLAY_FROM, {}).get(interview.id, (0.0, 0))
+    st.html(PLAYER_CSS)
+    with st.container(key=f"qda_player_{interview.id}_{clicks}"):
+        st.audio(str(media), start_time=int(start), autoplay=clicks > 0)
+        if clicks:
+            st.caption(f"playing from {clock(start)}")
+
+
+def reading_view(interview, segments, playable: bool) -> None:
+    """The transcript as text to read, whole turns wrapping, a ▶ on each to hear it."""
+    pages = max(1, -(-len(segments) // TURNS_PER_PAGE))
+    if pages > 1:
+        ranges = [
+            f"turns {n * TURNS_PER_PAGE + 1}–{min((n + 1) * TURNS_PER_PAGE, len(segments))}"
+            for n in range(pages)
+        ]
+        shown = st.selectbox("Show", range(pages), format_func=ranges.__getitem__,
+                             key=f"read_page_{interview.id}")  # fmt: skip
+    else:
+        shown = 0
+    for s in segments[shown * TURNS_PER_PAGE : (shown + 1) * TURNS_PER_PAGE]:
+        if playable:
+            button, text = st.columns([1, 14], gap="small")
+            button.button(
+                "▶",
+                key=f"play_{s.id}",
+                on_click=play_from,
+                args=(interview.id, s.start),
+                help=f"Play from {clock(s.start)}",
+                disabled=s.start is None,
+            )
+        else:
+            text = st.container()
+        edited = " · corrected" if s.edited else ""
+        text.caption(literal(f"{s.index + 1} · {clock(s.start)} · {s.speaker or 'no speaker'}"
+                             f"{edited}"))  # fmt: skip
+        text.text(s.text)
 
 
 def segment_table(segments) -> pd.DataFrame:
@@ -104,7 +167,8 @@ def speaker_tools(project, interview, segments) -> None:
         st.caption(
             "Speakers: "
             + ", ".join(
-                f"**{s}**" + (" (interviewer)" if s == interviewer else "") for s in speakers
+                f"**{literal(s)}**" + (" (interviewer)" if s == interviewer else "")
+                for s in speakers
             )
         )
         if len(speakers) == 2 and st.button(
@@ -113,6 +177,7 @@ def speaker_tools(project, interview, segments) -> None:
             help="When the interviewer's and the participant's turns are the wrong way round.",
         ):
             project.swap_speakers(interview.id, by=user())
+            fresh_table(interview.id)
             flash("Speakers swapped.")
     with cols[1], st.form("rename_speaker", border=False):
         old = st.selectbox("Rename speaker", speakers, key="rename_old")
@@ -122,9 +187,10 @@ def speaker_tools(project, interview, segments) -> None:
             try:
                 role = SpeakerRole.INTERVIEWER if is_interviewer else SpeakerRole.PARTICIPANT
                 n = project.rename_speaker(interview.id, old, new, role=role, by=user())
+                fresh_table(interview.id)
                 flash(f"Renamed {old} to {new.strip()} in {n} segments.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
     with cols[2]:
         fmt = st.selectbox("Export", list(TRANSCRIPT_WRITERS), key="export_format")
         buffer = io.BytesIO()
@@ -144,29 +210,43 @@ def correct_one(project, segments) -> None:
         n = st.number_input("Segment #", 1, len(segments), 1, key="correct_n")
         segment = segments[int(n) - 1]
         with st.form(f"correct_{segment.id}", border=False):
-            st.caption(f"{segment.speaker or 'Segment'} · original: {segment.original_text}")
+            st.caption(
+                literal(f"{segment.speaker or 'Segment'} · original: {segment.original_text}")
+            )
             text = st.text_area("Text", segment.text, key=f"correct_text_{segment.id}")
             if st.form_submit_button("Save this segment"):
                 if text.strip() == segment.text:
                     flash("Nothing to save.")
                 try:
                     project.edit_segment(segment.id, text.strip(), by=user())
+                    fresh_table(segment.interview_id)
                     flash(f"Segment {int(n)} corrected; the original text is kept.")
                 except QdaError as e:
-                    st.error(str(e))
+                    st.error(literal(str(e)))
 
 
 def merge_split(project, segments) -> None:
     with st.expander("Merge or split segments"):
         c1, c2 = st.columns(2)
-        with c1, st.form("merge", border=False):
+        with c1:
             n = st.number_input("Merge segment #", 1, max(len(segments) - 1, 1), 1, key="merge_n")
-            if st.form_submit_button("Merge with the next one"):
+            first, second = segments[int(n) - 1], segments[min(int(n), len(segments) - 1)]
+            speaker = None
+            if first.speaker != second.speaker:
+                speaker = st.radio(
+                    "The merged turn is spoken by",
+                    [first.speaker, second.speaker],
+                    key=f"merge_speaker_{first.id}",
+                    horizontal=True,
+                    help="The two turns have different speakers.",
+                )
+            if st.button("Merge with the next one", key="merge_go"):
                 try:
-                    project.merge_segments(segments[int(n) - 1].id, by=user())
+                    project.merge_segments(first.id, by=user(), speaker=speaker)
+                    fresh_table(first.interview_id)
                     flash(f"Segments {int(n)} and {int(n) + 1} merged.")
                 except QdaError as e:
-                    st.error(str(e))
+                    st.error(literal(str(e)))
         with c2, st.form("split", border=False):
             n = st.number_input("Split segment #", 1, len(segments), 1, key="split_n")
             words = st.text_input(
@@ -176,13 +256,16 @@ def merge_split(project, segments) -> None:
                 segment = segments[int(n) - 1]
                 at = segment.text.find(words.strip()) if words.strip() else -1
                 if at <= 0:
-                    st.error(f"'{words}' is not inside segment {int(n)} (after its first word)")
+                    st.error(
+                        literal(f"'{words}' is not inside segment {int(n)} (after its first word)")
+                    )
                 else:
                     try:
                         project.split_segment(segment.id, at, by=user())
+                        fresh_table(segment.interview_id)
                         flash(f"Segment {int(n)} split in two.")
                     except QdaError as e:
-                        st.error(str(e))
+                        st.error(literal(str(e)))
 
 
 project = page("Transcripts")
@@ -212,8 +295,7 @@ if interview.excluded:
     )
 media = project.media_path(interview)
 if media is not None and media.exists():
-    start = st.session_state.get(PLAY_FROM, {}).get(interview.id, 0)
-    st.audio(str(media), start_time=int(start))
+    player(media, interview)
 elif not interview.media_file:
     attach_recording_form(project, interview)
 if media is not None and media.exists() and interview.status != "transcribing":
@@ -230,16 +312,41 @@ if interview.engine_options.get("codings_not_carried"):
         "changed): " + literal("; ".join(interview.engine_options["codings_not_carried"]))
     )
 speaker_tools(project, interview, segments)
+if (last := project.last_change(interview.id)) and st.button(
+    literal(f"Undo the last change ({last})"), key="undo_change"
+):
+    try:
+        undone = project.undo_last_change(interview.id, by=user())
+        fresh_table(interview.id)
+        flash(f"Undone: {undone}.")
+    except QdaError as e:
+        st.error(literal(str(e)))
 
+playable = media is not None and media.exists()
+view = st.segmented_control(
+    "View", [READ, CORRECT], default=READ, key="transcript_view", label_visibility="collapsed"
+)
+if view != CORRECT:
+    reading_view(interview, segments, playable)
+    correct_one(project, segments)
+    merge_split(project, segments)
+    st.stop()
+
+st.caption(
+    "Type in a cell to correct it: each correction is saved when you leave the cell "
+    "(Enter or Tab), with the original kept; “Undo the last change” takes one back."
+    + (" Tick ▶ to play a turn." if playable else "")
+)
+editor_key = f"segments_{interview.id}"
 table = segment_table(segments)
 speaker_options = sorted({s.speaker for s in segments if s.speaker})
-playable = media is not None and media.exists()
 edited = st.data_editor(
     table,
-    key=f"segments_{interview.id}",
+    key=editor_key,
     hide_index=True,
     width="stretch",
-    height=min(38 + 35 * len(table), 700),
+    height=rows_height(len(table), 760),
+    row_height=WRAP_ROW,
     disabled=["#", "time", "original"],
     # ▶ only where there is a recording to play
     column_order=["#", *(["play"] if playable else []), "time", "speaker", "text"]
@@ -253,30 +360,21 @@ edited = st.data_editor(
         "original": st.column_config.TextColumn("original (ASR)", width="medium"),
     },
 )
+# every correction is stored at once: nothing typed is lost when the page is left
+try:
+    saved = save_edits(project, segments, edited)
+except QdaError as e:
+    st.error(literal(f"{e}. Type the text back, or discard the changes not saved."))
+    if st.button("Discard the changes not saved", key="discard_edits"):
+        fresh_table(interview.id)
+        st.rerun()
+    saved = 0
+if saved:
+    st.toast(f"{saved} correction{'s' if saved != 1 else ''} saved; the original text is kept.")
 ticked = edited.index[edited["play"]].tolist()
-if ticked and media is not None:
-    # corrections made so far are saved before the table is reset for the next click
-    try:
-        save_edits(project, segments, edited)
-    except QdaError as e:
-        st.error(str(e))
-        st.stop()
-    st.session_state.setdefault(PLAY_FROM, {})[interview.id] = segments[ticked[-1]].start or 0
-    st.session_state.pop(f"segments_{interview.id}", None)
+if ticked and playable:
+    play_from(interview.id, segments[ticked[-1]].start)
+    fresh_table(interview.id)  # the tick goes, so any row can be clicked next
     st.rerun()
-save_col, undo_col = st.columns([1, 3])
-if save_col.button("Save corrections", type="primary", key="save_segments"):
-    try:
-        n = save_edits(project, segments, edited)
-        flash(f"{n} corrections saved; the original text is kept." if n else "Nothing to save.")
-    except QdaError as e:
-        st.error(str(e))
-if (last := project.last_change(interview.id)) and undo_col.button(
-    literal(f"Undo the last change ({last})"), key="undo_change"
-):
-    try:
-        flash(f"Undone: {project.undo_last_change(interview.id, by=user())}.")
-    except QdaError as e:
-        st.error(str(e))
 correct_one(project, segments)
 merge_split(project, segments)
