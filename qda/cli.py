@@ -868,7 +868,7 @@ def worker(project: Path, idle_timeout: float) -> None:
 
 def _print_jobs(project) -> None:
     for job in project.jobs():
-        left = f", about {job.seconds_left:.0f} s left" if job.seconds_left is not None else ""
+        left = f", about {job.seconds_left():.0f} s left" if job.seconds_left() is not None else ""
         error = f": {job.error}" if job.error else ""
         click.echo(
             f"job {job.id}  {job.interview_id:8} {job.status:9} {job.fraction:6.0%}  "

@@ -113,6 +113,26 @@ class JobQueue:
             )
         return self.job(job_id)
 
+    def transcription_speed(self, engine: str, model: str) -> float | None:
+        """Seconds of work per second of audio of this project's recent transcriptions
+        with `engine` and `model` (median of the last five), or None."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(jobs_t)
+                .where(jobs_t.c.status == JobStatus.DONE)
+                .order_by(jobs_t.c.id.desc())
+                .limit(50)
+            ).all()
+        factors = []
+        for r in rows:
+            options = json.loads(r.options or "{}")
+            if (options.get("engine"), options.get("model")) != (engine, model):
+                continue
+            if r.started_at and r.finished_at and r.duration_s:
+                factors.append((r.finished_at - r.started_at).total_seconds() / r.duration_s)
+        factors = sorted(factors[:5])
+        return factors[len(factors) // 2] if factors else None
+
     def finish_job(self, job_id: int, status: JobStatus, error: str = "") -> Job:
         with self.transaction() as conn:
             conn.execute(

@@ -407,6 +407,7 @@ class Worker:
         transcriber = self.transcriber(request.engine, request.model)
         stored = project.segments(interview.id)
         language = interview.language or request.language
+        timed = False
         for number, (speaker, samples) in enumerate(plan):
             mine = [s for s in stored if s.speaker == speaker]
             start_at = max((s.end or 0.0 for s in mine), default=0.0)
@@ -416,7 +417,20 @@ class Worker:
             if start_at:
                 self.log(f"job {job.id}: resuming at {start_at:.1f} s")
             label = f" (channel {number + 1} of {len(plan)})" if len(plan) > 1 else ""
-            project.update_job(job.id, phase=f"transcribing{label}", progress_s=offset + start_at)
+            timing = {}
+            if not timed:  # the speed is measured from here, in this run
+                timed = True
+                timing = {
+                    "decoding_started_at": _now().isoformat(),
+                    "decoding_from": offset + start_at,
+                    "expected_factor": project.transcription_speed(request.engine, request.model),
+                }
+            job = project.update_job(
+                job.id,
+                phase=f"transcribing{label}",
+                progress_s=offset + start_at,
+                **({"options": {**job.options, **timing}} if timing else {}),
+            )
             detected, segments = decode(
                 transcriber,
                 samples,

@@ -179,16 +179,27 @@ class Job:
             return 1.0
         return min(0.99, self.progress_s / self.duration_s) if self.duration_s else 0.0
 
-    @property
-    def seconds_left(self) -> float | None:
-        """Estimated from the speed so far; None before there is a speed."""
-        if self.status is not JobStatus.RUNNING or not self.started_at or not self.heartbeat_at:
+    def seconds_left(self, now: dt.datetime | None = None) -> float | None:
+        """Seconds of decoding left, from the speed measured since decoding began (not
+        counting the model's loading); before the first segment, from the speed of this
+        project's earlier transcriptions with the same model. None while no speed is
+        known, and in the steps after decoding (their phase says what they do)."""
+        if self.status is not JobStatus.RUNNING or not self.phase.startswith("transcribing"):
             return None
-        elapsed = (self.heartbeat_at - self.started_at).total_seconds()
-        done = self.progress_s - float(self.options.get("resumed_from", 0.0) or 0.0)
-        if elapsed <= 0 or done <= 0:
+        began = self.options.get("decoding_started_at")
+        if not began:
             return None
-        return (self.duration_s - self.progress_s) * elapsed / done
+        began = dt.datetime.fromisoformat(str(began))
+        now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        done = self.progress_s - float(self.options.get("decoding_from", 0.0) or 0.0)
+        if done > 0 and self.heartbeat_at and self.heartbeat_at > began:
+            per_second = (self.heartbeat_at - began).total_seconds() / done
+            return max(0.0, (self.duration_s - self.progress_s) * per_second)
+        factor = self.options.get("expected_factor")
+        if factor is None:
+            return None
+        expected = self.duration_s * float(factor) - (now - began).total_seconds()
+        return max(expected, 1.0)
 
 
 @dataclass(frozen=True)

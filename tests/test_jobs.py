@@ -74,6 +74,10 @@ def test_worker_transcribes_labels_speakers_and_records_how(study):
 
     job = study.job(job.id)
     assert (job.status, job.fraction, job.error) == (JobStatus.DONE, 1.0, "")
+    # the speed of this run estimates the next one's time left before its first segment
+    assert job.options["decoding_started_at"] and job.options["expected_factor"] is None
+    assert 0 < study.transcription_speed("faster-whisper", "base") < 5
+    assert study.transcription_speed("faster-whisper", "small") is None
     interview = study.interview(interview.id)
     assert interview.status is InterviewStatus.TRANSCRIBED
     assert (interview.engine, interview.model, interview.language) == (
@@ -236,3 +240,27 @@ def test_progress_is_not_100_percent_before_the_job_is_done():
     assert running.fraction == 0.99  # speakers are still being labelled
     assert Job(1, "transcribe", "P15", JobStatus.DONE, {}, 30.0, 30.0).fraction == 1.0
     assert Job(1, "transcribe", "P15", JobStatus.RUNNING, {}, 15.0, 30.0).fraction == 0.5
+
+
+def test_time_left_is_measured_from_decoding_not_from_loading_the_model():
+    import datetime as dt
+
+    from qda.models import Job
+
+    began = dt.datetime(2026, 3, 1, 10, 0, 0)
+    timing = {"decoding_started_at": began.isoformat(), "decoding_from": 0.0}
+
+    def job(progress, heartbeat_s, phase="transcribing", **options):
+        return Job(1, "transcribe", "P15", JobStatus.RUNNING, {**timing, **options},
+                   progress_s=progress, duration_s=600.0, phase=phase,
+                   started_at=began - dt.timedelta(seconds=70),  # 70 s loading the model
+                   heartbeat_at=began + dt.timedelta(seconds=heartbeat_s))  # fmt: skip
+
+    now = began + dt.timedelta(seconds=10)
+    # 60 s of audio in the first 10 s of decoding: 540 s left at that speed = 90 s
+    assert job(60.0, 10).seconds_left(now) == pytest.approx(90.0)
+    # before the first segment: the project's earlier speed (0.2 s per audio second)
+    assert job(0.0, 0, expected_factor=0.2).seconds_left(now) == pytest.approx(110.0)
+    assert job(0.0, 0).seconds_left(now) is None  # no speed known yet: no guess
+    # after decoding, the phase says what happens; no "0 s left"
+    assert job(600.0, 100, phase="labelling speakers").seconds_left(now) is None

@@ -136,7 +136,7 @@ def job_list(project) -> None:
         interview = project.interview(job.interview_id)
         cols = st.columns([2, 5, 1])
         cols[0].markdown(f"**{job.interview_id}** · {interview.source_name}")
-        left = f" · about {job.seconds_left:.0f} s left" if job.seconds_left is not None else ""
+        left = f" · about {job.seconds_left():.0f} s left" if job.seconds_left() is not None else ""
         if job.status is JobStatus.RUNNING:
             cols[1].progress(job.fraction, text=f"{job.phase} · {job.fraction:.0%}{left}")
         elif job.status is JobStatus.QUEUED:
