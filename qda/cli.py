@@ -256,6 +256,16 @@ def info(project: Path) -> None:
     if not table.empty:
         table["excluded"] = [r[:37] + "…" if len(r) > 38 else r for r in table.excluded]
         click.echo(table.drop(columns=["source"]).to_string(index=False))
+    from qda.models import clock
+    from qda.transcribe.loops import find_loops
+
+    for interview in p.interviews:
+        for loop in find_loops(p.segments(interview.id)):
+            click.secho(
+                f"{interview.id}, turn {loop.turn} ({clock(loop.start)}): looks like a "
+                f"repetition loop ({loop.reason}); listen to it and correct it",
+                fg="yellow",
+            )
 
 
 @main.command("import-participants")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterator
 
 import numpy as np
 
+from qda.transcribe.loops import loop_reason
 from qda.transcribe.sentences import split_sentences
 from qda.transcribe.types import (
     Engine,
@@ -18,14 +18,6 @@ from qda.transcribe.types import (
     Word,
 )
 from qda.transcribe.weights import download_failed, find_model
-
-LOOP_RATIO = 2.4  # Whisper's own threshold for "this text repeats itself"
-
-
-def compression_ratio(text: str) -> float:
-    """How well a text compresses: repetition loops compress far better than speech."""
-    data = text.encode("utf-8")
-    return len(data) / max(len(zlib.compress(data)), 1)
 
 
 def _device() -> tuple[str, str]:
@@ -101,7 +93,7 @@ class FasterWhisperTranscriber:
 
         def convert() -> Iterator[TranscribedSegment]:
             for s in segments:
-                if batched and compression_ratio(s.text) > LOOP_RATIO:
+                if loop_reason(s.text, s.start, s.end):
                     # a repetition loop ("men vi er i det, men vi er i det, …"): decode
                     # that stretch again one window at a time, where Whisper's
                     # temperature fallback can get out of it

@@ -12,6 +12,7 @@ from qda.errors import QdaError
 from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transcript
 from qda.jobs import TranscriptionRequest, attach_recording, ensure_worker, retranscribe
 from qda.models import SpeakerRole, clock
+from qda.transcribe.loops import find_loops
 from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
 PLAY_FROM = "play_from"  # interview id -> (start in seconds, play at once)
@@ -310,6 +311,12 @@ if interview.engine_options.get("codings_not_carried"):
     st.warning(
         "Codings not carried over when this interview was transcribed again (their text "
         "changed): " + literal("; ".join(interview.engine_options["codings_not_carried"]))
+    )
+if loops := find_loops(segments):
+    st.warning(
+        "These turns look like a repetition loop of the transcription (one phrase written "
+        "again and again): listen to them and correct them. "
+        + "; ".join(f"turn {x.turn} ({clock(x.start)}, {x.reason})" for x in loops)
     )
 speaker_tools(project, interview, segments)
 if (last := project.last_change(interview.id)) and st.button(
