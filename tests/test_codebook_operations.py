@@ -73,6 +73,27 @@ def test_merge_moves_codings_without_double_counting(coded):
         merge_codes(coded, A, B, by="anna")
 
 
+def test_a_merge_is_undone_with_its_codings_decisions_and_children(coded):
+    from qda.codebook.operations import merge_record, undo_merge
+    from qda.models import Decision
+
+    s = coded.segments("P01")
+    coded.decide_suggestion(s[0].id, C, Decision.REJECTED, by="anna")
+    before = sorted((c.segment_id, c.code_id, c.span) for c in coded.codings())
+    child = coded.add_code("Mobile data", by="anna", parent_id=C)
+    record = merge_record(coded, C, B)
+    merge_codes(coded, C, B, by="anna")
+    assert coded.code(child.id).parent_id == B
+    back = undo_merge(coded, record, by="anna")
+    assert (back.id, back.name, back.parent_id) == (C, "Data", A)
+    assert sorted((c.segment_id, c.code_id, c.span) for c in coded.codings()) == before
+    assert coded.code(child.id).parent_id == C
+    assert [(d.segment_id, d.code_id) for d in coded.suggestion_decisions()] == [(s[0].id, C)]
+    assert ("undo merge", "anna") in [(c.action, c.by) for c in coded.codebook_changes]
+    with pytest.raises(InvalidInput, match="already"):
+        undo_merge(coded, record, by="anna")
+
+
 def test_split_reassigns_chosen_codings(coded):
     codings = [c for c in coded.codings() if c.code_id == B]
     new = split_code(coded, B, ["Phones", "Laptops"], assign={codings[0].id: "Phones"}, by="anna")

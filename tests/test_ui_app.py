@@ -286,6 +286,7 @@ def test_codebook_page_edits_merges_and_imports(demo_copy, tmp_path, monkeypatch
     at.button(key="FormSubmitter:cb_merge-Merge").click().run()
     assert "Tick the box to merge Financial hardship" in at.error[0].value
     assert "Consequences/Financial hardship" in qda.open_project(demo_copy).code_paths()
+    codings = len(qda.open_project(demo_copy).codings())
     at.selectbox(key="cb_merge_into").set_value("Consequences/Shame and stress")
     at.checkbox(key="cb_merge_sure").check()
     at.button(key="FormSubmitter:cb_merge-Merge").click().run()
@@ -293,6 +294,10 @@ def test_codebook_page_edits_merges_and_imports(demo_copy, tmp_path, monkeypatch
         "Merged Financial hardship into Consequences/Shame and stress"
     )
     assert "Consequences/Financial hardship" not in qda.open_project(demo_copy).code_paths()
+    at.button(key="cb_undo_merge").click().run()
+    assert at.success[0].value == "Financial hardship is back, with its codings."
+    assert "Consequences/Financial hardship" in qda.open_project(demo_copy).code_paths()
+    assert len(qda.open_project(demo_copy).codings()) == codings  # as before the merge
 
     changed = (REPO / "codebooks" / "digital_access.yaml").read_text()
     changed = changed.replace("name: Peer support", "name: Peer support and mutual aid")

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
 from qda.codebook import Codebook, CodeNode, CodeSet
 from qda.errors import InvalidInput
 from qda.models import Code
-from qda.schema import codes_t, codings_t, decisions_t
+from qda.schema import codes_t, codings_t, decisions_t, segments_t
 from qda.store import Project
 
 
@@ -91,6 +91,94 @@ def move_code(project: Project, code_id: str, new_parent: str | None, *, by: str
         where = project.code(new_parent).name if new_parent else "the top level"
         project.log_codebook_change("move", f"{code.name} → under {where}", by=by)
     return moved
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    """What a merge changed, so that `undo_merge` can put it back as it was."""
+
+    source: Code
+    target: Code
+    codings: tuple[dict, ...]  # the source's coding rows before the merge
+    decisions: tuple[dict, ...]  # the source's suggestion decisions
+    children: tuple[str, ...]  # ids of the codes that were directly under the source
+
+
+def merge_record(project: Project, source_id: str, target_id: str) -> MergeRecord:
+    """The state a merge of `source_id` into `target_id` will change (take it first)."""
+    with project.transaction() as conn:
+        return MergeRecord(
+            project.code(source_id),
+            project.code(target_id),
+            tuple(
+                dict(r._mapping)
+                for r in conn.execute(sa.select(codings_t).where(codings_t.c.code_id == source_id))
+            ),
+            tuple(
+                dict(r._mapping)
+                for r in conn.execute(
+                    sa.select(decisions_t).where(decisions_t.c.code_id == source_id)
+                )
+            ),
+            tuple(
+                conn.execute(
+                    sa.select(codes_t.c.id).where(codes_t.c.parent_id == source_id)
+                ).scalars()
+            ),
+        )
+
+
+def undo_merge(project: Project, record: MergeRecord, *, by: str) -> Code:
+    """Take a merge back: the merged code returns with its own codings, decisions,
+    children and the target's examples as they were; codings made on the target since
+    stay there."""
+    with project.transaction() as conn:
+        if conn.execute(sa.select(codes_t.c.id).where(codes_t.c.id == record.source.id)).first():
+            raise InvalidInput(f"'{record.source.name}' is in the codebook already")
+        project.code(record.target.id)
+        project.save_code(record.source, by=by, action="undo merge")
+        target = project.code(record.target.id)
+        project.save_code(
+            replace(target, examples=record.target.examples), by=by, action="undo merge"
+        )
+
+        def segment_exists(segment_id: int) -> bool:
+            query = sa.select(segments_t.c.id).where(segments_t.c.id == segment_id)
+            return conn.execute(query).first() is not None
+
+        for row in record.codings:
+            conn.execute(
+                sa.delete(codings_t).where(
+                    (codings_t.c.id == row["id"]) & (codings_t.c.code_id == record.target.id)
+                )
+            )  # moved by the merge: it goes back (one deleted as a duplicate comes back too)
+            if segment_exists(row["segment_id"]):
+                conn.execute(
+                    sa.insert(codings_t).values(**row).prefix_with("OR IGNORE", dialect="sqlite")
+                )
+        for row in record.decisions:
+            on_target = (decisions_t.c.segment_id == row["segment_id"]) & (
+                decisions_t.c.code_id == record.target.id
+            )
+            moved = conn.execute(sa.select(decisions_t).where(on_target)).first()
+            if moved is not None and moved.decided_at == row["decided_at"]:
+                conn.execute(sa.delete(decisions_t).where(on_target))
+            if segment_exists(row["segment_id"]):
+                conn.execute(
+                    sa.insert(decisions_t).values(**row).prefix_with("OR IGNORE", dialect="sqlite")
+                )
+        if record.children:
+            conn.execute(
+                sa.update(codes_t)
+                .where(
+                    codes_t.c.id.in_(record.children) & (codes_t.c.parent_id == record.target.id)
+                )
+                .values(parent_id=record.source.id)
+            )
+        project.log_codebook_change(
+            "undo merge", f"{record.source.name} taken back out of {record.target.name}", by=by
+        )
+    return project.code(record.source.id)
 
 
 def merge_codes(project: Project, source_id: str, target_id: str, *, by: str) -> int:

@@ -14,9 +14,11 @@ from qda.codebook.operations import (
     delete_code,
     edit_code,
     merge_codes,
+    merge_record,
     move_code,
     rename_code,
     split_code,
+    undo_merge,
 )
 from qda.errors import QdaError
 from qda.overview import codebook_table
@@ -47,6 +49,7 @@ def tree(table) -> None:
     )
 
 
+MERGED = "cb_last_merge"  # the MergeRecord of the last merge, for its undo
 MOVED = "cb_last_move"  # (code id, its parent before the move), for its undo
 
 
@@ -114,7 +117,7 @@ def edit(project, table) -> None:
             "Merge into", others, index=None, placeholder="Choose a code", key="cb_merge_into"
         )
         sure = st.checkbox(
-            "Yes: its codings move to that code and this code is gone (no undo)",
+            "Yes: its codings move to that code and this code is gone (until you undo it)",
             key="cb_merge_sure",
         )
         if st.form_submit_button("Merge") and into:
@@ -122,10 +125,13 @@ def edit(project, table) -> None:
                 st.error(literal(f"Tick the box to merge {code.name} into {into}."))
             else:
                 try:
-                    moved = merge_codes(project, code.id, project.code_paths()[into].id, by=user())
+                    target = project.code_paths()[into].id
+                    record = merge_record(project, code.id, target)
+                    moved = merge_codes(project, code.id, target, by=user())
+                    st.session_state[MERGED] = record
                     flash(f"Merged {code.name} into {into}: {moved} codings moved.")
                 except QdaError as e:
-                    st.error(str(e))
+                    st.error(literal(str(e)))
     c3, c4 = st.columns(2)
     with c3, st.form("cb_split", border=True):
         names = st.text_input("Split into (names, comma-separated)", key="cb_split_names")
@@ -206,6 +212,17 @@ def import_file(project) -> None:
 
 
 project = page("Codebook")
+if (merged := st.session_state.get(MERGED)) and st.button(
+    literal(f"Undo the merge of {merged.source.name} into {merged.target.name}"),
+    key="cb_undo_merge",
+):
+    st.session_state.pop(MERGED)
+    try:
+        back = undo_merge(project, merged, by=user())
+        st.session_state["cb_code_next"] = _path_of(project, back.id)
+        flash(f"{back.name} is back, with its codings.")
+    except QdaError as e:
+        st.error(literal(str(e)))
 table = codebook_table(project)
 info = project.codebook_info
 if table.empty:
