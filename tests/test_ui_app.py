@@ -304,11 +304,11 @@ def test_codebook_page_edits_merges_and_imports(demo_copy, tmp_path, monkeypatch
     at.file_uploader(key="cb_upload").set_value(
         ("colleague.yaml", changed.encode(), "application/yaml")
     ).run()
-    assert "1 new codes" in texts(at)  # the merged-away code comes back as new from the file
+    assert "0 new codes" in texts(at)  # the merge was undone: every code of the file is here
     rename = next(c for c in at.checkbox if "renamed Peer support" in c.label)
     rename.check().run()
     at.button(key="cb_do_merge").click().run()
-    assert "1 codes added, 1 of" in at.success[0].value
+    assert "0 codes added, 1 of" in at.success[0].value
     assert "Co-production/Peer support and mutual aid" in qda.open_project(demo_copy).code_paths()
 
 
