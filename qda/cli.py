@@ -988,6 +988,48 @@ def crosstab(
     _emit(lambda out: write_table(report, fmt, out), fmt, output)
 
 
+@main.command("memo")
+@PROJECT
+@click.option("--segment", "segment_id", type=int, help="A segment, by its id.")
+@click.option("--code", "code_path", help="A code, by its path (Theme/Code).")
+@click.option("--interview", "interview_id", help="An interview, by its id.")
+@click.option("--set", "text", help="The memo's new text ('' clears it; earlier ones are kept).")
+@click.option("--history", is_flag=True, help="Every saved wording, oldest first.")
+@BY
+@_errors_as_messages
+def memo_cmd(project, segment_id, code_path, interview_id, text, history, by) -> None:
+    """Show or write the memo on a segment, a code or an interview; with none of
+    them, list every memo of the project."""
+    from qda.store import open_project
+
+    p = open_project(project)
+    chosen = [(k, v) for k, v in (("segment", segment_id), ("code", code_path),
+                                  ("interview", interview_id)) if v is not None]  # fmt: skip
+    if len(chosen) > 1:
+        raise click.UsageError("say one of --segment, --code, --interview")
+    if not chosen:
+        if text is not None:
+            raise click.UsageError("--set needs --segment, --code or --interview")
+        names = {c.id: path for path, c in p.code_paths().items()}
+        for m in p.memos():
+            where = names.get(m.target, m.target) if m.kind == "code" else m.target
+            click.echo(f"{m.kind} {where} ({m.by}, {m.at:%Y-%m-%d %H:%M}): {m.text}")
+        return
+    kind, target = chosen[0]
+    if kind == "code":
+        paths = p.code_paths()
+        if target not in paths:
+            raise click.BadParameter(f"no code '{target}' in this project", param_hint="--code")
+        target = paths[target].id
+    if text is not None:
+        p.set_memo(kind, target, text, by=by)
+    if history:
+        for m in p.memo_history(kind, target):
+            click.echo(f"{m.at:%Y-%m-%d %H:%M} {m.by}: {m.text or '(cleared)'}")
+    else:
+        click.echo(p.memo(kind, target) or "(no memo)")
+
+
 @main.command("search")
 @PROJECT
 @click.argument("query", required=False, default="")

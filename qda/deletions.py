@@ -25,6 +25,7 @@ from qda.schema import (
     embedding_cache_t,
     interviews_t,
     jobs_t,
+    memos_t,
     participants_t,
     segment_history_t,
     segments_t,
@@ -151,6 +152,17 @@ class Deletions:
             }
             if quoted & gone_ids:
                 conn.execute(sa.delete(suggestion_runs_t).where(suggestion_runs_t.c.id == run_id))
+        conn.execute(
+            sa.delete(memos_t).where((memos_t.c.kind == "interview") & memos_t.c.target.in_(ids))
+        )
+        segment_ids = [str(i) for i in gone_ids]
+        for chunk in range(0, len(segment_ids), 900):
+            conn.execute(
+                sa.delete(memos_t).where(
+                    (memos_t.c.kind == "segment")
+                    & memos_t.c.target.in_(segment_ids[chunk : chunk + 900])
+                )
+            )
         conn.execute(sa.delete(segment_history_t).where(segment_history_t.c.interview_id.in_(ids)))
         conn.execute(sa.delete(jobs_t).where(jobs_t.c.interview_id.in_(ids)))
         conn.execute(sa.delete(segments_t).where(segments_t.c.interview_id.in_(ids)))

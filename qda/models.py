@@ -203,6 +203,17 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Memo:
+    """A researcher's note on a segment, a code or an interview (one saved wording)."""
+
+    kind: str  # "segment", "code" or "interview"
+    target: str  # the segment id (as text), code id or interview id
+    text: str
+    by: str
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class Code:
     """A code of the codebook. A code with children is a theme."""
 

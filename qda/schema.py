@@ -219,6 +219,19 @@ suggestion_runs_t = sa.Table(
     sa.Column("finished_at", sa.DateTime),
 )
 
+# v6: memos: a researcher's notes on a segment, a code or an interview. Every save is a
+# new row (the latest is the memo), so no earlier wording is lost.
+memos_t = sa.Table(
+    "memos",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String, nullable=False),  # "segment", "code" or "interview"
+    sa.Column("target", sa.String, nullable=False),  # segment id, code id or interview id
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("by", sa.String, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+sa.Index("ix_memos_target", memos_t.c.kind, memos_t.c.target)
 sa.Index("ix_segments_interview", segments_t.c.interview_id, segments_t.c.idx)
 sa.Index("ix_codings_segment", codings_t.c.segment_id)
 sa.Index("ix_codings_code", codings_t.c.code_id)
@@ -258,6 +271,11 @@ def _migrate_5_excluded(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE interviews ADD COLUMN excluded_at DATETIME")
 
 
+def _migrate_6_memos(conn: Connection) -> None:
+    """0.6: memos on segments, codes and interviews."""
+    memos_t.create(conn)
+
+
 # Ordered upgrades: MIGRATIONS[i] brings schema version i + 1 to i + 2 (version 1 is the
 # first release). A new project is created at the latest version directly from the
 # table definitions above. Never edit a released migration; append a new one, and
@@ -267,6 +285,7 @@ MIGRATIONS: list[Migration] = [
     _migrate_3_embeddings,
     _migrate_4_suggestion_runs,
     _migrate_5_excluded,
+    _migrate_6_memos,
 ]
 LATEST = len(MIGRATIONS) + 1
 

@@ -38,6 +38,7 @@ from qda.models import (
     Decision,
     Interview,
     InterviewStatus,
+    Memo,
     Participant,
     ProjectSummary,
     Segment,
@@ -61,6 +62,7 @@ from qda.schema import (  # noqa: F401 (re-exported: the store's public names)
     decisions_t,
     interviews_t,
     make_engine,
+    memos_t,
     meta_table,
     migrate,
     participant_attributes_t,
@@ -850,6 +852,59 @@ class Project(TranscriptEdits, JobQueue, Deletions):
             query = query.where(codings_t.c.code_id == code_id)
         with self._read() as conn:
             return [_coding(r) for r in conn.execute(query)]
+
+    # --- memos
+
+    MEMO_KINDS = ("segment", "code", "interview")
+
+    def memo(self, kind: str, target: str | int) -> str:
+        """The memo on a segment, a code or an interview ("" when none)."""
+        history = self.memo_history(kind, target)
+        return history[-1].text if history else ""
+
+    def memo_history(self, kind: str, target: str | int) -> list[Memo]:
+        """Every saved wording of a memo, oldest first."""
+        if kind not in self.MEMO_KINDS:
+            raise InvalidInput(f"a memo is on a {', a '.join(self.MEMO_KINDS)}, not a '{kind}'")
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(memos_t)
+                .where((memos_t.c.kind == kind) & (memos_t.c.target == str(target)))
+                .order_by(memos_t.c.id)
+            )
+            return [Memo(r.kind, r.target, r.text, r.by, r.at) for r in rows]
+
+    def memos(self, kind: str | None = None) -> list[Memo]:
+        """The current memo of every target that has one (of one kind, or all)."""
+        with self._read() as conn:
+            query = sa.select(memos_t).order_by(memos_t.c.id)
+            if kind is not None:
+                query = query.where(memos_t.c.kind == kind)
+            latest = {(r.kind, r.target): r for r in conn.execute(query)}
+        return [Memo(r.kind, r.target, r.text, r.by, r.at) for r in latest.values() if r.text]
+
+    def set_memo(self, kind: str, target: str | int, text: str, *, by: str) -> Memo:
+        """Save a memo (an empty text clears it; earlier wordings stay in its history)."""
+        if kind not in self.MEMO_KINDS:
+            raise InvalidInput(f"a memo is on a {', a '.join(self.MEMO_KINDS)}, not a '{kind}'")
+        text = text.strip()
+        with self.transaction() as conn:
+            if kind == "segment":
+                self.segment(int(target))
+            elif kind == "code":
+                self.code(str(target))
+            else:
+                self.interview(str(target))
+            history = self.memo_history(kind, target)
+            if (history and history[-1].text == text) or not (history or text):
+                return history[-1] if history else Memo(kind, str(target), "", by)
+            memo = Memo(kind, str(target), text, by, _now())
+            conn.execute(
+                sa.insert(memos_t).values(
+                    kind=kind, target=memo.target, text=text, by=by, at=memo.at
+                )
+            )
+        return memo
 
     # --- suggestion decisions
 

@@ -227,3 +227,22 @@ def test_retranscribe_from_the_command_line(demo_copy):
     assert "queued job 1: P01 again with faster-whisper base" in queued.output
     p = qda.open_project(demo_copy)
     assert p.jobs()[0].options["language"] == "en" and len(p.jobs()[0].options["carry"]) > 0
+
+
+def test_memos_from_the_command_line(demo_copy):
+    study = str(demo_copy)
+    code = "Access barriers/Login and identity"
+    assert run("memo", study, "--code", code).output.strip() == "(no memo)"
+    run("memo", study, "--code", code, "--set", "Ask about MitID.", "--by", "anna")
+    run("memo", study, "--code", code, "--set", "Ask about MitID in round 2.", "--by", "lars")
+    assert run("memo", study, "--code", code).output.strip() == "Ask about MitID in round 2."
+    history = run("memo", study, "--code", code, "--history").output.splitlines()
+    assert [line.split(" ", 2)[2] for line in history] == [
+        "anna: Ask about MitID.",
+        "lars: Ask about MitID in round 2.",
+    ]
+    run("memo", study, "--interview", "P04", "--set", "Recorded in the library.")
+    listed = run("memo", study).output
+    assert f"code {code} (lars" in listed and "interview P04 (" in listed
+    assert run("memo", study, "--code", "Nope").exit_code == 2
+    assert "no interview" in run("memo", study, "--interview", "P99", "--set", "x").output.lower()

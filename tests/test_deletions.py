@@ -49,6 +49,8 @@ def study(small_project):
 
 
 def test_a_participant_is_erased_from_the_database_file(study):
+    study.set_memo("segment", study.segments("P03")[0].id, "Memo on a Zebulon turn", by="anna")
+    study.set_memo("interview", "P03", "Zebulon-memo about the interview", by="anna")
     assert SECRET.encode() in file_bytes(study.root)
     plan = study.deletion_plan(participant_id="P03")
     assert (plan.participants, plan.interviews, plan.segments, plan.codings) == (
@@ -65,6 +67,8 @@ def test_a_participant_is_erased_from_the_database_file(study):
     assert [i.id for i in study.interviews] == ["P01"]
     study.close()
     assert SECRET.encode() not in file_bytes(study.root)
+    assert b"Zebulon turn" not in file_bytes(study.root)
+    assert b"Zebulon-memo" not in file_bytes(study.root)
     again = qda.open_project(study.root)
     assert len(again.segments("P01")) == 3 and len(again.codings()) == 0
     with again._read() as conn:

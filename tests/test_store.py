@@ -306,3 +306,36 @@ def test_the_study_s_interviewers_are_a_project_setting(project):
         "Claire",
     ]
     assert qda.open_project(project.root).interviewer_names == ["Sara Holm", "Claire"]
+
+
+def test_memos_on_segments_codes_and_interviews_keep_every_wording(project):
+    from qda.models import SegmentDraft
+
+    project.save_participant(Participant("P01", "beneficiaries"))
+    project.add_interview("P01", [SegmentDraft("I rang and rang.", "Ann")])
+    segment = project.segments("P01")[0]
+    code = project.add_code("Phone lines", by="anna")
+    assert project.memo("segment", segment.id) == ""
+    project.set_memo("segment", segment.id, "  Angry here: ask about the helpline.  ", by="anna")
+    project.set_memo("segment", segment.id, "Angry: ask about the helpline in round 2.", by="lars")
+    project.set_memo("code", code.id, "Merge with Waiting?", by="anna")
+    project.set_memo("interview", "P01", "Recorded in a noisy café.", by="anna")
+    assert project.memo("segment", segment.id) == "Angry: ask about the helpline in round 2."
+    history = project.memo_history("segment", segment.id)
+    assert [(m.text, m.by) for m in history] == [
+        ("Angry here: ask about the helpline.", "anna"),
+        ("Angry: ask about the helpline in round 2.", "lars"),
+    ]
+    project.set_memo("segment", segment.id, "Angry: ask about the helpline in round 2.", by="x")
+    assert len(project.memo_history("segment", segment.id)) == 2  # the same text: not again
+    assert {(m.kind, m.text) for m in project.memos()} == {
+        ("segment", "Angry: ask about the helpline in round 2."),
+        ("code", "Merge with Waiting?"),
+        ("interview", "Recorded in a noisy café."),
+    }
+    project.set_memo("code", code.id, "", by="anna")  # cleared; its wording stays in history
+    assert project.memo("code", code.id) == "" and len(project.memo_history("code", code.id)) == 2
+    with pytest.raises(NotFound):
+        project.set_memo("interview", "P99", "No such interview.", by="anna")
+    with pytest.raises(InvalidInput, match="not a 'turn'"):
+        project.set_memo("turn", segment.id, "?", by="anna")

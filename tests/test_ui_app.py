@@ -637,3 +637,28 @@ def test_text_from_files_is_shown_literally_not_as_markdown(tmp_path, monkeypatc
     (shown,) = [e.value for e in at.error if "password" in e.value]
     assert "http://" not in shown and "![x]" not in shown
     assert shown.startswith(literal(name))
+
+
+def test_memos_on_the_coding_codebook_and_transcripts_pages(demo_copy, monkeypatch):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    p = qda.open_project(demo_copy)
+    at = open_page(start(), "coding")
+    at.selectbox(key="coding_interview").set_value("P01").run()
+    segment = p.segments("P01")[0]
+    at.text_area(key=f"memo_text_segment_{segment.id}").input("Warm-up question: skip.")
+    at.button(key=f"FormSubmitter:memo_segment_{segment.id}-Save memo").click().run()
+    assert not at.exception, at.exception
+    assert p.memo("segment", segment.id) == "Warm-up question: skip."
+    at.text_area(key="memo_text_interview_P01").input("Recorded at home.")
+    at.button(key="FormSubmitter:memo_interview_P01-Save memo").click().run()
+    assert p.memo("interview", "P01") == "Recorded at home."
+
+    at = open_page(start(), "transcript")
+    at.selectbox(key="transcript_interview").set_value("P01").run()
+    assert at.text_area(key="memo_text_interview_P01").value == "Recorded at home."
+
+    at = open_page(start(), "codebook")
+    code = p.code_paths()[at.selectbox(key="cb_code").value]
+    at.text_area(key=f"memo_text_code_{code.id}").input("Too broad?")
+    at.button(key=f"FormSubmitter:memo_code_{code.id}-Save memo").click().run()
+    assert p.memo("code", code.id) == "Too broad?"

@@ -22,6 +22,7 @@ from qda.codebook.operations import (
 )
 from qda.errors import QdaError
 from qda.overview import codebook_table
+from qda.ui.memos import memo_box
 from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
 TOP = "(top level)"
@@ -90,7 +91,9 @@ def edit(project, table) -> None:
                     )
                 flash(f"Saved {name.strip()}.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
+    with st.expander("Memo on this code" + (" ✎" if project.memo("code", code.id) else "")):
+        memo_box(project, "code", code.id, "Memo (your thinking about this code)")
     others = [p for p in paths if p != path and not p.startswith(path + "/")]
     c1, c2 = st.columns(2)
     with c1, st.form("cb_move", border=True):

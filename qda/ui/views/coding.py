@@ -6,6 +6,7 @@ import streamlit as st
 
 from qda.coding import code_part, coded_segments
 from qda.errors import QdaError
+from qda.ui.memos import memo_box
 from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
 ALL, UNCODED = "all segments", "not yet coded"
@@ -124,6 +125,10 @@ if (
         flash(f"{names[removed.code_id]} is back.")
     except QdaError as e:
         st.error(str(e))
+
+memo_box(project, "segment", int(segment.segment_id), "Memo on this segment")
+with st.expander("Memo on this interview"):
+    memo_box(project, "interview", interview_id, "Memo on this interview")
 
 with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
     chosen = st.multiselect("Apply codes", list(paths), key=f"apply_codes_{segment.segment_id}")

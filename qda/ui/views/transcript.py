@@ -13,6 +13,7 @@ from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transc
 from qda.jobs import TranscriptionRequest, attach_recording, ensure_worker, retranscribe
 from qda.models import SpeakerRole, clock
 from qda.transcribe.loops import find_loops
+from qda.ui.memos import memo_box
 from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
 PLAY_FROM = "play_from"  # interview id -> (start in seconds, play at once)
@@ -318,6 +319,10 @@ if loops := find_loops(segments):
         "again and again): listen to them and correct them. "
         + "; ".join(f"turn {x.turn} ({clock(x.start)}, {x.reason})" for x in loops)
     )
+with st.expander(
+    "Memo on this interview" + (" ✎" if project.memo("interview", interview.id) else "")
+):
+    memo_box(project, "interview", interview.id, "Memo on this interview")
 speaker_tools(project, interview, segments)
 if (last := project.last_change(interview.id)) and st.button(
     literal(f"Undo the last change ({last})"), key="undo_change"
