@@ -226,6 +226,7 @@ class Code:
     examples: tuple[str, ...] = ()
     colour: str = ""  # "#RRGGBB"
     position: int = 0  # order among its siblings
+    codable: bool = True  # False: a heading for its codes (REFI-QDA isCodable="false")
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,8 @@ codes_t = sa.Table(
     sa.Column("examples", sa.Text, nullable=False, default="[]"),
     sa.Column("colour", sa.String, nullable=False, default=""),
     sa.Column("position", sa.Integer, nullable=False, default=0),
+    # v6: False for a code that only heads others (REFI-QDA isCodable="false")
+    sa.Column("codable", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 codings_t = sa.Table(
     "codings",
@@ -272,8 +274,9 @@ def _migrate_5_excluded(conn: Connection) -> None:
 
 
 def _migrate_6_memos(conn: Connection) -> None:
-    """0.6: memos on segments, codes and interviews."""
+    """0.6: memos on segments, codes and interviews; codes that are not codable."""
     memos_t.create(conn)
+    conn.exec_driver_sql("ALTER TABLE codes ADD COLUMN codable BOOLEAN NOT NULL DEFAULT 1")
 
 
 # Ordered upgrades: MIGRATIONS[i] brings schema version i + 1 to i + 2 (version 1 is the

@@ -667,6 +667,7 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                 "examples": json.dumps(list(code.examples), ensure_ascii=False),
                 "colour": code.colour,
                 "position": code.position,
+                "codable": code.codable,
             }
             exists = conn.execute(
                 sa.select(codes_t.c.id).where(codes_t.c.id == code.id)
@@ -774,7 +775,12 @@ class Project(TranscriptEdits, JobQueue, Deletions):
             raise InvalidInput("a coding needs a coder name")
         with self.transaction() as conn:
             segment = self.segment(segment_id)
-            self.code(code_id)
+            code = self.code(code_id)
+            if not code.codable:
+                raise InvalidInput(
+                    f"'{code.name}' is not codable (it heads other codes): apply one of its "
+                    "codes, or make it codable on the Codebook page"
+                )
             if span is not None:
                 start, end = span
                 if not 0 <= start < end <= len(segment.text):
@@ -1038,6 +1044,7 @@ def _code(r: sa.Row) -> Code:
         exclude=r.exclude_text,
         examples=tuple(json.loads(r.examples)),
         colour=r.colour,
+        codable=bool(r.codable),
         position=r.position,
     )
 

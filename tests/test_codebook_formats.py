@@ -264,3 +264,49 @@ def test_shipped_codebooks_are_valid(path: Path):
 def test_at_least_three_codebooks_ship():
     names = {p.stem for p in SHIPPED}
     assert {"service_experience", "codesign_workshop", "value_communities"} <= names
+
+
+QDC_NOT_CODABLE = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="MAXQDA">
+  <Codes>
+    <Code guid="11111111-1111-4111-8111-111111111111" name="Barriers" isCodable="false">
+      <Code guid="22222222-2222-4222-8222-222222222222" name="Login" isCodable="true"/>
+    </Code>
+    <Code guid="33333333-3333-4333-8333-333333333333" name="Support" isCodable="true"/>
+  </Codes>
+</CodeBook>"""
+
+
+def test_a_code_marked_not_codable_stays_not_codable(project):
+    import qda
+    from qda.codebook import import_codebook
+    from qda.codebook.operations import codebook_of
+    from qda.models import Participant, SegmentDraft
+
+    book = read_codebook(io.BytesIO(QDC_NOT_CODABLE), "maxqda.qdc")
+    assert [(n.name, n.codable) for n in book.codes] == [("Barriers", False), ("Support", True)]
+    import_codebook(project, book, by="anna")
+    paths = project.code_paths()
+    assert not paths["Barriers"].codable and paths["Barriers/Login"].codable
+    project.save_participant(Participant("P01", "staff"))
+    project.add_interview("P01", [SegmentDraft("I could not log in.", "Ann")])
+    segment = project.segments("P01")[0]
+    with pytest.raises(InvalidInput, match="'Barriers' is not codable"):
+        project.apply_code(segment.id, paths["Barriers"].id, coder="anna")
+    project.apply_code(segment.id, paths["Barriers/Login"].id, coder="anna")
+    # written back out, in every format that can say so
+    for fmt in ("qdc", "yaml"):
+        out = io.BytesIO()
+        write_codebook(codebook_of(project), out, fmt)
+        again = read_codebook(io.BytesIO(out.getvalue()), f"book.{fmt}")
+        assert [(n.name, n.codable) for n in again.codes] == [
+            ("Barriers", False),
+            ("Support", True),
+        ], fmt
+    assert qda.open_project(project.root).code_paths()["Barriers"].codable is False
+
+
+def test_codable_in_yaml_must_be_true_or_false():
+    with pytest.raises(InvalidInput, match="'codable' of 'Barriers' must be true or false") as e:
+        read_codebook(io.BytesIO(b"codes:\n  - name: Barriers\n    codable: maybe\n"), "b.yaml")
+    assert e.value.line == 2

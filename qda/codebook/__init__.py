@@ -29,6 +29,7 @@ class CodeNode:
     examples: tuple[str, ...] = ()
     colour: str = ""
     children: tuple[CodeNode, ...] = ()
+    codable: bool = True  # False: a heading for its codes, never applied itself
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def import_codebook(project: Project, codebook: Codebook, *, by: str, source: st
                     examples=node.examples,
                     colour=node.colour,
                     position=position,
+                    codable=node.codable,
                 )
                 project.save_code(code, by=by, action="import")
                 count += 1

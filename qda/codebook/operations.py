@@ -38,6 +38,7 @@ def codebook_of(project: Project) -> Codebook:
             examples=code.examples,
             colour=code.colour,
             children=tuple(node(c) for c in children.get(code.id, [])),
+            codable=code.codable,
         )
 
     return Codebook(
@@ -71,8 +72,8 @@ def rename_code(project: Project, code_id: str, name: str, *, by: str) -> Code:
 
 
 def edit_code(project: Project, code_id: str, *, by: str, **fields: object) -> Code:
-    """Change a code's definition, include, exclude, examples or colour."""
-    allowed = {"definition", "include", "exclude", "examples", "colour"}
+    """Change a code's definition, include, exclude, examples, colour or codable."""
+    allowed = {"definition", "include", "exclude", "examples", "colour", "codable"}
     if set(fields) - allowed:
         raise InvalidInput(f"cannot edit {', '.join(sorted(set(fields) - allowed))}")
     if "examples" in fields:

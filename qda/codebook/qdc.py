@@ -113,7 +113,11 @@ def add_codes(parent: ET.Element, codebook: Codebook, ns: str) -> dict[str, str]
             path = f"{prefix}{node.name}"
             guid = guid_for(node.id, path)
             guids[node.id or path] = guid
-            attributes = {"guid": guid, "name": node.name, "isCodable": "true"}
+            attributes = {
+                "guid": guid,
+                "name": node.name,
+                "isCodable": "true" if node.codable else "false",
+            }
             if node.colour:
                 attributes["color"] = node.colour.upper()
             element = ET.SubElement(parent, f"{{{ns}}}Code", attributes)
@@ -307,6 +311,7 @@ def codebook_from_xml(
             examples=tuple(fields["examples"]),
             colour=colour,
             children=tuple(children),
+            codable=(element.get("isCodable") or "true").strip().lower() != "false",
         )
 
     nodes: list[CodeNode] = []

@@ -43,6 +43,7 @@ _CODE_KEYS = {
     "colour",
     "color",
     "children",
+    "codable",
 }
 _TOP_KEYS = {"title", "version", "language", "authors", "codes", "sets", "changelog"}
 MAX_BYTES = 5_000_000
@@ -174,6 +175,13 @@ def _node(entry: Any, source: str, seen_ids: dict[str, int], parent_line: int) -
         raise InvalidInput(
             f"colour '{colour}' of '{name}' is not of the form #RRGGBB", source=source, line=line
         )
+    codable = entry.get("codable", True)
+    if not isinstance(codable, bool):
+        raise InvalidInput(
+            f"'codable' of '{name}' must be true or false, not {codable!r:.30}",
+            source=source,
+            line=line,
+        )
     examples = entry.get("examples") or ()
     if isinstance(examples, str):
         examples = (examples,)
@@ -196,6 +204,7 @@ def _node(entry: Any, source: str, seen_ids: dict[str, int], parent_line: int) -
         examples=tuple(str(e).strip() for e in examples),
         colour=colour.upper(),
         children=children,
+        codable=codable,
     )
 
 
@@ -227,6 +236,8 @@ def write_codebook_yaml(codebook: Codebook, out: BinaryIO) -> None:
                 data[key] = getattr(node, key)
         if node.examples:
             data["examples"] = list(node.examples)
+        if not node.codable:
+            data["codable"] = False
         if node.children:
             data["children"] = [code(c) for c in node.children]
         return data

@@ -63,7 +63,7 @@ def code_space(project: Project, embedder: Embedder) -> CodeSpace:
     codes = project.codes
     paths = {v.id: k for k, v in project.code_paths().items()}
     parents = {c.parent_id for c in codes}
-    leaves = [c for c in codes if c.id not in parents]
+    leaves = [c for c in codes if c.id not in parents and c.codable]
     coded: dict[str, list[int]] = {}
     frame = project.segment_frame()
     analysed = set(frame.segment_id[~frame.excluded.astype(bool)].tolist())

@@ -74,6 +74,11 @@ def edit(project, table) -> None:
             "Examples (one per line)", "\n".join(code.examples), key=f"cb_examples_{code.id}"
         )
         colour = st.color_picker("Colour", code.colour or "#888888", key=f"cb_colour_{code.id}")
+        codable = st.checkbox(
+            "Codable (untick for a heading that only groups its codes)",
+            code.codable,
+            key=f"cb_codable_{code.id}",
+        )
         if st.form_submit_button("Save code", type="primary"):
             try:
                 with project.transaction():
@@ -87,6 +92,7 @@ def edit(project, table) -> None:
                         exclude=exclude.strip(),
                         examples=[e.strip() for e in examples.splitlines() if e.strip()],
                         colour=colour.upper() if code.colour or colour != "#888888" else "",
+                        codable=codable,
                         by=user(),
                     )
                 flash(f"Saved {name.strip()}.")

@@ -131,7 +131,12 @@ with st.expander("Memo on this interview"):
     memo_box(project, "interview", interview_id, "Memo on this interview")
 
 with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
-    chosen = st.multiselect("Apply codes", list(paths), key=f"apply_codes_{segment.segment_id}")
+    chosen = st.multiselect(
+        "Apply codes",
+        [p for p, code in paths.items() if code.codable],
+        key=f"apply_codes_{segment.segment_id}",
+        help="Codes marked not codable (headings for their codes) are not offered.",
+    )
     part = st.text_input(
         "Only this part of the text (optional: paste the words)",
         key=f"apply_part_{segment.segment_id}",
