@@ -662,3 +662,23 @@ def test_memos_on_the_coding_codebook_and_transcripts_pages(demo_copy, monkeypat
     at.text_area(key=f"memo_text_code_{code.id}").input("Too broad?")
     at.button(key=f"FormSubmitter:memo_code_{code.id}-Save memo").click().run()
     assert p.memo("code", code.id) == "Too broad?"
+
+
+def test_a_file_dropped_in_the_wrong_place_says_what_it_is_and_where_it_goes(
+    demo_copy, monkeypatch
+):
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    word = (REPO / "tests" / "data" / "transcripts" / "teams.docx").read_bytes()
+    at = open_page(start(), "upload")
+    at.file_uploader(key="up_audio").set_value([("P07 Helen.docx", word, "")]).run()
+    assert [e.value for e in at.error] == [
+        "P07 Helen.docx is a Word document, not a recording: bring transcripts in under "
+        "Import transcripts on the Project page."
+    ]
+    assert not [b for b in at.button if b.key == "start_transcription"]
+    at = start()
+    at.file_uploader(key="up_participants").set_value(("book.qdc", b"<CodeBook/>", "")).run()
+    assert [e.value for e in at.error] == [
+        "book.qdc is a REFI-QDA codebook, not a participants table: import a codebook on "
+        "the Codebook page."
+    ]

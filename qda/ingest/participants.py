@@ -73,10 +73,12 @@ def _office_file(data: bytes) -> str:
         )
     if b"ppt/presentation.xml" in data or b"opendocument.text" in data:
         return "this is not a CSV file but a document: save the table as CSV UTF-8"
-    return (
-        "this is an Excel workbook, not a CSV file: in Excel, use File > Save As > "
-        "CSV UTF-8, and import that file"
-    )
+    if b"xl/workbook" in data or "Workbook".encode("utf-16-le") in data:
+        return (
+            "this is an Excel workbook, not a CSV file: in Excel, use File > Save As > "
+            "CSV UTF-8, and import that file"
+        )
+    return "this is a zip archive or an Office file, not a CSV file: save the table as CSV UTF-8"
 
 
 def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:

@@ -22,6 +22,7 @@ from qda.codebook.operations import (
 )
 from qda.errors import QdaError
 from qda.overview import codebook_table
+from qda.ui.files import wrong_kind
 from qda.ui.memos import memo_box
 from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
@@ -190,10 +191,12 @@ def add(project, table) -> None:
 def import_file(project) -> None:
     f = st.file_uploader(
         "Codebook file (.yaml, .qdc, .csv, or the codebook of a .qdpx/.qde project)",
-        type=list(READERS),
         key="cb_upload",
     )
     if not f:
+        return
+    if problem := wrong_kind(f.name, READERS, "a codebook"):
+        st.error(literal(problem))
         return
     try:
         theirs = read_codebook(f, f.name)

@@ -26,6 +26,7 @@ from qda.ingest.speakers import apply_interviewer_names
 from qda.models import AttributeType, clock
 from qda.overview import groups_table, interviews_table, participants_table
 from qda.store import create_project, open_project
+from qda.ui.files import keep_right_kind, wrong_kind
 from qda.ui.state import (
     current_project,
     flash,
@@ -95,10 +96,11 @@ def add_data(project) -> None:
     )
     participants_col, transcripts_col = st.columns(2)
     with participants_col:
-        csv_file = st.file_uploader(
-            "Participants (CSV)", type=["csv", "txt"], key="up_participants"
-        )
-        if csv_file and st.button("Import participants", key="do_participants"):
+        csv_file = st.file_uploader("Participants (CSV)", key="up_participants")
+        if csv_file and (problem := wrong_kind(csv_file.name, ["csv", "txt"],
+                                               "a participants table")):  # fmt: skip
+            st.error(literal(problem))
+        elif csv_file and st.button("Import participants", key="do_participants"):
             try:
                 table = read_participants_csv(csv_file, csv_file.name)
                 n = import_participants(project, table)
@@ -113,11 +115,12 @@ def add_data(project) -> None:
     codebook_col, codings_col = st.columns(2)
     with codebook_col:
         codebook_file = st.file_uploader(
-            "Codebook (YAML, REFI-QDA .qdc, CSV, or the codebook of a .qdpx)",
-            type=list(CODEBOOK_READERS),
-            key="up_codebook",
+            "Codebook (YAML, REFI-QDA .qdc, CSV, or the codebook of a .qdpx)", key="up_codebook"
         )
-        if codebook_file and st.button("Import codebook", key="do_codebook"):
+        if codebook_file and (problem := wrong_kind(codebook_file.name, CODEBOOK_READERS,
+                                                    "a codebook")):  # fmt: skip
+            st.error(literal(problem))
+        elif codebook_file and st.button("Import codebook", key="do_codebook"):
             try:
                 codebook = read_codebook(codebook_file, codebook_file.name)
                 n = import_codebook(project, codebook, by=user(), source=codebook_file.name)
@@ -125,8 +128,11 @@ def add_data(project) -> None:
             except QdaError as e:
                 st.error(str(e))
     with codings_col:
-        codings_file = st.file_uploader("Codings (CSV)", type=["csv"], key="up_codings")
-        if codings_file and st.button("Import codings", key="do_codings"):
+        codings_file = st.file_uploader("Codings (CSV)", key="up_codings")
+        if codings_file and (problem := wrong_kind(codings_file.name, ["csv"],
+                                                   "a codings table")):  # fmt: skip
+            st.error(literal(problem))
+        elif codings_file and st.button("Import codings", key="do_codings"):
             try:
                 n = import_codings_csv(project, codings_file, codings_file.name)
                 flash(f"{n} codings applied.")
@@ -145,11 +151,15 @@ def import_transcript_files(project) -> None:
     files = st.file_uploader(
         "Transcripts: Word (.docx, .odt), text, Otter.ai, Zoom or Teams (.vtt, .docx), Rev, "
         "noScribe (.html), SRT",
-        type=list(TRANSCRIPT_EXTENSIONS),
         accept_multiple_files=True,
         key="up_transcripts",
     )
     interviewer_names(project)
+    files, refused = keep_right_kind(
+        files or [], (*TRANSCRIPT_EXTENSIONS, "doc", "pdf", "rtf", "pages"), "a transcript"
+    )  # an old Word file, a PDF: the reader says how to save it as one it reads
+    for problem in refused:
+        st.error(literal(problem))
     if not files:
         return
     previews = preview_transcripts(project, [(f.name, io.BytesIO(f.getvalue())) for f in files])
@@ -334,10 +344,12 @@ def import_qdpx_file(project) -> None:
 
     qdpx = st.file_uploader(
         "A project from NVivo, ATLAS.ti, MAXQDA, QualCoder or f4 (REFI-QDA .qdpx or .qde)",
-        type=["qdpx", "qde"],
         key="up_qdpx",
     )
     if not qdpx:
+        return
+    if problem := wrong_kind(qdpx.name, ["qdpx", "qde"], "a REFI-QDA project"):
+        st.error(literal(problem))
         return
     try:
         names = case_variables(qdpx, qdpx.name)

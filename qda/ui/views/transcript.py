@@ -13,6 +13,7 @@ from qda.export import TRANSCRIPT_WRITERS, transcript_of_interview, write_transc
 from qda.jobs import TranscriptionRequest, attach_recording, ensure_worker, retranscribe
 from qda.models import SpeakerRole, clock
 from qda.transcribe.loops import find_loops
+from qda.ui.files import wrong_kind
 from qda.ui.memos import memo_box
 from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
 
@@ -103,12 +104,12 @@ def attach_recording_form(project, interview) -> None:
             "play each turn from its time while you correct it."
         )
         recording = st.file_uploader(
-            "Recording",
-            type=list(AUDIO_EXTENSIONS),
-            key=f"attach_{interview.id}",
-            label_visibility="collapsed",
+            "Recording", key=f"attach_{interview.id}", label_visibility="collapsed"
         )
-        if recording is not None and st.button("Attach", key=f"do_attach_{interview.id}"):
+        if recording is not None and (problem := wrong_kind(recording.name, AUDIO_EXTENSIONS,
+                                                            "a recording")):  # fmt: skip
+            st.error(literal(problem))
+        elif recording is not None and st.button("Attach", key=f"do_attach_{interview.id}"):
             try:
                 attach_recording(project, interview.id, recording, recording.name)
                 flash(f"{recording.name} attached to {interview.id}.")

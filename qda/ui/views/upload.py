@@ -12,7 +12,8 @@ from qda.jobs import TranscriptionRequest, add_recording, ensure_worker, queue_t
 from qda.limits import limits
 from qda.models import JobStatus
 from qda.transcribe.weights import BUNDLED_MODELS
-from qda.ui.state import flash, page, user
+from qda.ui.files import keep_right_kind
+from qda.ui.state import flash, literal, page, user
 
 NEW = "➕ new participant"
 LANGUAGES = {"auto": "detect", "en": "English", "da": "Danish", "fr": "French", "de": "German",
@@ -175,9 +176,10 @@ st.caption(
     f"Up to {allowed.upload_mb:,} MB and {allowed.audio_hours:g} hours per recording "
     f"(raise the limits with `qda app --max-upload-mb N --max-audio-hours H`)."
 )
-files = st.file_uploader(
-    "Recordings", type=list(AUDIO_EXTENSIONS), accept_multiple_files=True, key="up_audio"
-)
+files = st.file_uploader("Recordings", accept_multiple_files=True, key="up_audio")
+files, refused = keep_right_kind(files or [], AUDIO_EXTENSIONS, "a recording")
+for problem in refused:
+    st.error(literal(problem))
 if files:
     rows = recording_rows(project, files)
     request = settings()
