@@ -32,6 +32,17 @@ DEMO_CODER = "demo"
 DEMO_INTERVIEWERS = ["Sara Holm"]  # named in P10's Teams transcript
 
 
+# a researcher's first notes: on an interview, on a code, on a segment (P01, turn 6)
+DEMO_MEMOS = [
+    ("interview", "P01", "Maureen was anxious about being recorded; she relaxed after turn 4."),
+    (
+        "code",
+        "Access barriers/Login and identity",
+        "Split into 'codes that never arrive' and 'ID checks'? Ask the frontline staff.",
+    ),
+]
+
+
 def data_dir() -> Path:
     """The folder holding `sample_transcripts/` and `codebooks/` (the source tree)."""
     root = Path(qda.__file__).resolve().parent.parent
@@ -92,6 +103,10 @@ def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
         import_codebook(project, codebook, by=DEMO_CODER, source=codebook_file.name)
         with (samples / "codings_first_pass.csv").open("rb") as f:
             import_codings_csv(project, f, "codings_first_pass.csv")
+        for kind, target, text in DEMO_MEMOS:
+            if kind == "code":
+                target = project.code_paths()[target].id
+            project.set_memo(kind, target, text, by=DEMO_CODER)
         project.close()
         if target.exists():
             target.rmdir()

@@ -49,6 +49,12 @@ def test_demo_project_holds_the_whole_study(demo_path):
     coded = {p.segment(c.segment_id).interview_id for c in p.codings()}
     assert coded == {"P01", "P02", "P03", "P05", "P09", "P12"}
     assert {c.coder for c in p.codings()} == {"Anna", "Lars", "Claire"}
+    assert {m.kind for m in p.memos()} == {"interview", "code"}
+    assert p.memo("interview", "P01").startswith("Maureen was anxious")
+    # no transcript of the demo holds a repetition loop
+    from qda.transcribe.loops import find_loops
+
+    assert not [i.id for i in p.interviews if find_loops(p.segments(i.id))]
 
 
 def test_every_interview_file_of_the_study_is_linked(demo_path):
