@@ -103,10 +103,9 @@ def build_demo(path: str | Path, *, root: Path | None = None) -> Project:
         import_codebook(project, codebook, by=DEMO_CODER, source=codebook_file.name)
         with (samples / "codings_first_pass.csv").open("rb") as f:
             import_codings_csv(project, f, "codings_first_pass.csv")
-        for kind, target, text in DEMO_MEMOS:
-            if kind == "code":
-                target = project.code_paths()[target].id
-            project.set_memo(kind, target, text, by=DEMO_CODER)
+        for kind, on, text in DEMO_MEMOS:
+            on = project.code_paths()[on].id if kind == "code" else on
+            project.set_memo(kind, on, text, by=DEMO_CODER)
         project.close()
         if target.exists():
             target.rmdir()
