@@ -317,6 +317,9 @@ def test_crosstab_page_shows_the_table_and_the_quotes_of_a_cell(demo_copy, monke
     at = open_page(start(), "crosstab")
     assert "percentage of the column's participants with a coded interview" in texts(at)
     assert "Not coded yet: allied organisations." in texts(at)
+    heatmap = at.dataframe[0].value
+    heatmap = getattr(heatmap, "data", heatmap)  # a Styler holds its frame in .data
+    assert set(heatmap["allied organisations (not coded yet)"]) == {"–"}  # not "0 (0%)"
     at.radio(key="ct_counted").set_value(False).run()
     assert "percentage of the column's interviewed participants" in texts(at)
     assert "8 interviews not coded yet count in the bases as mentioning nothing" in texts(at)

@@ -72,6 +72,9 @@ def shown(table) -> pd.DataFrame:
     values = table.counts.astype(str)
     if table.percents is not None:
         values = values + " (" + table.percents.map(lambda v: f"{v:.0f}") + "%)"
+    for column in table.not_coded_columns:  # nobody was asked yet: not a zero
+        if column in values.columns:
+            values[column] = "–"
     values.columns = [table.header(c) for c in values.columns]
     values.index = [("\u2003" * table.depth[p]) + p.rsplit("/", 1)[-1] for p in values.index]
     return values
