@@ -727,7 +727,7 @@ def codebook_merge(
 ) -> None:
     """Merge a colleague's codebook FILE into the project: new codes are added;
     each change to an existing code is applied only if you take it."""
-    from qda.codebook.diff import apply_merge, plan_merge
+    from qda.codebook.diff import apply_merge, merge_summary, plan_merge
     from qda.codebook.formats import read_codebook
     from qda.store import open_project
 
@@ -740,7 +740,7 @@ def codebook_merge(
         mark = "take" if d.key in chosen else "keep ours"
         click.echo(f"[{mark}] {d}   (--take {d.key})")
     added, taken = apply_merge(p, theirs, take=chosen, by=by, source=file.name)
-    click.echo(f"{added} codes added, {taken} of {len(decisions)} changes taken")
+    click.echo(merge_summary(added, taken, len(decisions), file.name))
 
 
 @main.command("import-codings")

@@ -217,7 +217,7 @@ def test_codebook_cli(tmp_path):
     result = runner.invoke(main, ["codebook", "merge", str(study), str(changed)])
     assert "[keep ours] renamed Financial hardship → Money problems" in result.output
     result = runner.invoke(main, ["codebook", "merge", str(study), str(changed), "--take-all"])
-    assert "1 of 1 changes taken" in result.output
+    assert "From changed.yaml: no new codes; 1 of 1 change taken." in result.output
     out = tmp_path / "export.yaml"
     assert runner.invoke(main, ["codebook", "export", str(study), str(out)]).exit_code == 0
     assert "Money problems" in out.read_text()

@@ -191,3 +191,15 @@ def apply_merge(
             by=by,
         )
     return len(additions), taken
+
+
+def merge_summary(added: int, taken: int, offered: int, source: str) -> str:
+    """What a merge did, in words: "From b.yaml: 2 new codes; 1 of 3 changes taken"."""
+    new = {0: "no new codes", 1: "1 new code"}.get(added, f"{added} new codes")
+    if not offered:
+        changes = "no changes to existing codes"
+    elif not taken:
+        changes = f"none of the {offered} changes taken (the codebook keeps its wording)"
+    else:
+        changes = f"{taken} of {offered} change{'s' if offered != 1 else ''} taken"
+    return f"From {source}: {new}; {changes}."

@@ -7,7 +7,7 @@ import io
 import streamlit as st
 
 from qda.codebook import import_codebook
-from qda.codebook.diff import apply_merge, plan_merge
+from qda.codebook.diff import apply_merge, merge_summary, plan_merge
 from qda.codebook.formats import READERS, WRITERS, read_codebook, write_codebook
 from qda.codebook.operations import (
     codebook_of,
@@ -220,7 +220,7 @@ def import_file(project) -> None:
     take = {d.key for d in decisions if st.checkbox(f"take: {d}", key=f"cb_take_{d.key}")}
     if st.button("Merge into this codebook", type="primary", key="cb_do_merge"):
         added, taken = apply_merge(project, theirs, take=take, by=user(), source=f.name)
-        flash(f"{added} codes added, {taken} of {len(decisions)} changes taken from {f.name}.")
+        flash(merge_summary(added, taken, len(decisions), f.name))
 
 
 project = page("Codebook")
