@@ -136,8 +136,11 @@ def job_list(project) -> None:
     for job in reversed(jobs[-20:]):
         interview = project.interview(job.interview_id)
         cols = st.columns([2, 5, 1])
-        cols[0].markdown(f"**{job.interview_id}** · {interview.source_name}")
-        left = f" · about {job.seconds_left():.0f} s left" if job.seconds_left() is not None else ""
+        cols[0].markdown(f"**{job.interview_id}** · {literal(interview.source_name)}")
+        seconds = job.seconds_left()
+        left = f" · about {seconds:.0f} s left" if seconds is not None else ""
+        if seconds is None and job.phase.startswith("transcribing"):
+            left = " · measuring the speed"
         if job.status is JobStatus.RUNNING:
             cols[1].progress(job.fraction, text=f"{job.phase} · {job.fraction:.0%}{left}")
         elif job.status is JobStatus.QUEUED:
@@ -145,7 +148,9 @@ def job_list(project) -> None:
         elif job.status is JobStatus.DONE:
             cols[1].progress(1.0, text="done")
         else:
-            cols[1].error(f"{job.status}: {job.error or 'stopped'}", icon=":material/error:")
+            cols[1].error(
+                literal(f"{job.status}: {job.error or 'stopped'}"), icon=":material/error:"
+            )
         if job.status.active and cols[2].button("Cancel", key=f"cancel_{job.id}"):
             project.cancel_job(job.id)
             st.rerun()
