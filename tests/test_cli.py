@@ -231,7 +231,7 @@ def test_retranscribe_from_the_command_line(demo_copy):
 
 def test_memos_from_the_command_line(demo_copy):
     study = str(demo_copy)
-    code = "Access barriers/Login and identity"
+    code = "Human contact/Phone lines and waiting"
     assert run("memo", study, "--code", code).output.strip() == "(no memo)"
     run("memo", study, "--code", code, "--set", "Ask about MitID.", "--by", "anna")
     run("memo", study, "--code", code, "--set", "Ask about MitID in round 2.", "--by", "lars")

@@ -178,7 +178,7 @@ def test_the_whole_journey(tmp_path):
             page.keyboard.type(code.split("/")[1])
             page.keyboard.press("Enter")
             page.keyboard.press("Escape")
-            page.get_by_role("button", name="Apply").click()
+            page.get_by_role("button", name="Apply", exact=True).click()
             expect(page.get_by_text(f"Applied {code} to turn 2.")).to_be_visible()
             made[interview.split(" ")[0]] = code
         no_horizontal_scroll(page)
@@ -251,9 +251,14 @@ def test_the_whole_journey(tmp_path):
         started = time.monotonic()
         pick(page, "Interview", "P15-2 · Lorraine · beneficiaries")
         expect(page.get_by_text("600 segments")).to_be_visible()
-        expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+        first_turn = page.get_by_test_id("stText").filter(
+            has_text="How did you first hear about the advice service? (0)"
+        )
+        expect(first_turn).to_be_visible()  # the read view: whole turns
         seconds = time.monotonic() - started
         print(f"60-minute transcript (600 segments) shown in {seconds:.2f} s")
         assert seconds < 2.0 + 0.8  # 0.8 s of it is pick()'s own wait
         shot(page, "9-long-transcript")
+        page.get_by_test_id("stButtonGroup").get_by_text("Correct", exact=True).click()  # the table
+        expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
         browser.close()
