@@ -126,10 +126,6 @@ if (
     except QdaError as e:
         st.error(str(e))
 
-memo_box(project, "segment", int(segment.segment_id), "Memo on this segment")
-with st.expander("Memo on this interview"):
-    memo_box(project, "interview", interview_id, "Memo on this interview")
-
 with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
     chosen = st.multiselect(
         "Apply codes",
@@ -154,3 +150,13 @@ with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
             flash(f"Applied {', '.join(chosen)} to turn {turn}.")
         except QdaError as e:
             st.error(str(e))
+
+segment_memo = project.memo("segment", int(segment.segment_id))
+with st.expander(
+    "Memo on this segment" + (" ✎" if segment_memo else ""), expanded=bool(segment_memo)
+):
+    memo_box(project, "segment", int(segment.segment_id), "Memo on this segment")
+with st.expander(
+    "Memo on this interview" + (" ✎" if project.memo("interview", interview_id) else "")
+):
+    memo_box(project, "interview", interview_id, "Memo on this interview")
