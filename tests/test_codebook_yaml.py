@@ -85,3 +85,18 @@ def test_yaml_tags_that_run_code_are_refused():
     text = "codes: !!python/object/apply:os.system ['echo hacked']\n"
     with pytest.raises(InvalidInput, match="not valid YAML"):
         read_codebook_yaml(as_file(text), "evil.yaml")
+
+
+def test_a_code_reused_through_an_alias_or_examples_that_are_no_list_are_refused():
+    import io
+
+    from qda.codebook.yaml_format import read_codebook_yaml
+    from qda.errors import InvalidInput
+
+    alias = b"codes:\n  - &c\n    name: Access\n  - *c\n"
+    with pytest.raises(InvalidInput, match="code 'Access' appears twice"):
+        read_codebook_yaml(io.BytesIO(alias), "alias.yaml")
+    number = b"codes:\n  - name: Access\n    examples: 42\n"
+    with pytest.raises(InvalidInput, match="'examples' of 'Access' must be a list") as e:
+        read_codebook_yaml(io.BytesIO(number), "number.yaml")
+    assert e.value.line == 2

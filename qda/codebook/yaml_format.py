@@ -152,6 +152,13 @@ def _node(entry: Any, source: str, seen_ids: dict[str, int], parent_line: int) -
             source=source,
             line=parent_line,
         )
+    if "__line__" not in entry:  # read already: the same mapping again, through an alias
+        raise InvalidInput(
+            f"code '{entry.get('name', '?')}' appears twice (a YAML alias such as *code): "
+            "write each code once",
+            source=source,
+            line=parent_line,
+        )
     line = entry.pop("__line__")
     unknown = set(entry) - _CODE_KEYS
     if unknown:
@@ -185,6 +192,12 @@ def _node(entry: Any, source: str, seen_ids: dict[str, int], parent_line: int) -
     examples = entry.get("examples") or ()
     if isinstance(examples, str):
         examples = (examples,)
+    if not isinstance(examples, list | tuple):
+        raise InvalidInput(
+            f"'examples' of '{name}' must be a list of texts, not {examples!r:.30}",
+            source=source,
+            line=line,
+        )
     children_raw = entry.get("children") or []
     if not isinstance(children_raw, list):
         raise InvalidInput(f"'children' of '{name}' must be a list", source=source, line=line)
