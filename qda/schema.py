@@ -300,7 +300,14 @@ def schema_version(conn: Connection) -> int:
     value = conn.execute(
         sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
     ).scalar_one_or_none()
-    return int(value) if value is not None else 0
+    if value is None:
+        return 0
+    if not str(value).strip().isdigit():
+        raise ProjectError(
+            f"the project's schema version is {value!r:.20}, not a number: this database "
+            "was changed by something other than qda; restore it from a backup"
+        )
+    return int(value)
 
 
 def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -1091,6 +1091,8 @@ def open_project(path: str | Path, *, create: bool = False) -> Project:
                 "or open an existing project folder"
             )
         root.mkdir(parents=True, exist_ok=True)
+    elif not db.is_file():
+        raise ProjectError(f"{db} is not a qda project: it is a folder, not a database file")
     else:
         with db.open("rb") as f:
             if f.read(16) != b"SQLite format 3\x00":

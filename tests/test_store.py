@@ -339,3 +339,16 @@ def test_memos_on_segments_codes_and_interviews_keep_every_wording(project):
         project.set_memo("interview", "P99", "No such interview.", by="anna")
     with pytest.raises(InvalidInput, match="not a 'turn'"):
         project.set_memo("turn", segment.id, "?", by="anna")
+
+
+def test_a_damaged_project_folder_gets_a_message_not_a_traceback(tmp_path):
+    folder = tmp_path / "study"
+    (folder / "project.sqlite").mkdir(parents=True)
+    with pytest.raises(ProjectError, match="it is a folder, not a database file"):
+        qda.open_project(folder)
+    other = qda.create_project(tmp_path / "other")
+    with other.transaction() as conn:
+        conn.execute(sa.text("UPDATE qda_meta SET value = 'five' WHERE key = 'schema_version'"))
+    other.close()
+    with pytest.raises(ProjectError, match="schema version is 'five', not a number"):
+        qda.open_project(tmp_path / "other")
