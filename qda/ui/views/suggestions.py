@@ -147,9 +147,15 @@ def code_fit() -> None:
     shown = st.session_state.setdefault("sg_shown", PAGE)
     n = len(items)
     st.caption(
-        f"model {model} · {n} segment{'s' if n != 1 else ''} not yet coded"
-        + (f" in {interview_id}" if interview_id != ALL else f" in {len(interviews)} interviews")
-        + f" · showing {min(shown, n)}"
+        literal(
+            f"model {model} · {n} segment{'s' if n != 1 else ''} not yet coded"
+            + (
+                f" in {interview_id}"
+                if interview_id != ALL
+                else f" in {len(interviews)} interviews"
+            )
+            + f" · showing {min(shown, n)}"
+        )
     )
     for segment_id, options in items[:shown]:
         segment = project.segment(segment_id)
@@ -240,12 +246,15 @@ def theme_runs() -> None:
         return
     took = done.result.get("seconds")
     st.caption(
-        f"Run {done.id} by {done.created_by}, {done.finished_at:%Y-%m-%d %H:%M}"
-        + (f", {took:.1f} s" if took is not None else "")
-        + (" (re-clustered only)" if done.result.get("reclustered_only") else "")
-        + ": "
-        + ", ".join(f"{k} {v}" for k, v in done.parameters.items())
+        literal(
+            f"Run {done.id} by {done.created_by}, {done.finished_at:%Y-%m-%d %H:%M}"
+            + (f", {took:.1f} s" if took is not None else "")
+            + (" (re-clustered only)" if done.result.get("reclustered_only") else "")
+            + ": "
+            + ", ".join(f"{k} {v}" for k, v in done.parameters.items())
+        )
     )
+
     for candidate in done.candidates():
         with st.container(border=True):
             st.markdown(

@@ -288,8 +288,10 @@ interview = project.interview(chosen)
 segments = project.segments(interview.id)
 engine = f" · {interview.engine} {interview.model}" if interview.engine else ""
 st.caption(
-    f"{interview.status} · language {interview.language or 'unknown'}{engine} · "
-    f"{len(segments)} segments · source {interview.source_name}"
+    literal(
+        f"{interview.status} · language {interview.language or 'unknown'}{engine} · "
+        f"{len(segments)} segments · source {interview.source_name}"
+    )
 )
 if interview.excluded:
     st.info(
