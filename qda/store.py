@@ -679,6 +679,76 @@ class Project(TranscriptEdits, JobQueue, Deletions):
             self.log_codebook_change(action or ("edit" if exists else "add"), name, by=by)
         return self.code(code.id)
 
+    def save_codes(self, codes: Sequence[Code], *, by: str, action: str) -> int:
+        """Add or update many codes in one transaction (a codebook import): the same
+        checks as `save_code`, made once over the codebook as it will be, and one
+        changelog entry a code. Returns how many codes were saved.
+
+        Raises:
+            InvalidInput: a code without a name, with '/' in it, under itself, or beside
+                a sibling of the same name; nothing is saved.
+        """
+        with self.transaction() as conn:
+            final = {
+                r.id: (r.name, r.parent_id)
+                for r in conn.execute(sa.select(codes_t.c.id, codes_t.c.name, codes_t.c.parent_id))
+            }
+            existing = set(final)
+            for code in codes:
+                name = code.name.strip()
+                if not name:
+                    raise InvalidInput("a code needs a name", column="name")
+                if "/" in name:
+                    raise InvalidInput(f"code name '{name}' contains '/', which separates paths")
+                final[code.id] = (name, code.parent_id)
+            places: dict[tuple[str | None, str], str] = {}
+            for code_id, (name, parent_id) in final.items():
+                other = places.setdefault((parent_id, name), code_id)
+                if other != code_id:
+                    raise InvalidInput(f"a code named '{name}' already exists at that place")
+            for code in codes:
+                ancestor, steps = code.parent_id, 0
+                while ancestor is not None and steps <= len(final):
+                    if ancestor == code.id:
+                        raise InvalidInput(
+                            f"'{code.name}' cannot be placed under itself or its own child"
+                        )
+                    ancestor, steps = final.get(ancestor, ("", None))[1], steps + 1
+            rows = [
+                {
+                    "id": code.id,
+                    "name": code.name.strip(),
+                    "parent_id": code.parent_id,
+                    "definition": code.definition,
+                    "include_text": code.include,
+                    "exclude_text": code.exclude,
+                    "examples": json.dumps(list(code.examples), ensure_ascii=False),
+                    "colour": code.colour,
+                    "position": code.position,
+                    "codable": code.codable,
+                }
+                for code in codes
+            ]
+            new = [r for r in rows if r["id"] not in existing]
+            changed = [{**r, "code_id": r["id"]} for r in rows if r["id"] in existing]
+            if new:
+                conn.execute(sa.insert(codes_t), new)
+            if changed:
+                columns = {k: sa.bindparam(k) for k in rows[0] if k != "id"}
+                conn.execute(
+                    sa.update(codes_t)
+                    .where(codes_t.c.id == sa.bindparam("code_id"))
+                    .values(**columns),
+                    changed,
+                )
+            if rows:
+                now = _now()
+                conn.execute(
+                    sa.insert(codebook_changes_t),
+                    [{"at": now, "by": by, "action": action, "detail": r["name"]} for r in rows],
+                )
+        return len(rows)
+
     def add_code(self, name: str, *, by: str, parent_id: str | None = None, **fields) -> Code:
         """Add a new code with a fresh GUID at the end of its siblings."""
         position = sum(1 for c in self.codes if c.parent_id == parent_id)

@@ -84,6 +84,25 @@ def generate(name: str, path: Path) -> None:
         _participants(path, 900_000)  # 37 bytes a row: 33 MB
         with path.open("ab") as f:
             f.write(b"X,filler," + b"x" * 20_000_000 + b"\n")
+    elif name == "codebooks/nested_350_block.yaml":
+        path.write_text(
+            "codes:\n"
+            + "".join("  " * i + f"- name: c{i}\n" + "  " * i + "  children:\n" for i in range(350))
+        )
+    elif name == "codebooks/nested_300.qdc":
+        path.write_text(
+            '<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+            + "".join(f'<Code guid="" name="L{k}" isCodable="true">' for k in range(300))
+            + "</Code>" * 300
+            + "</Codes></CodeBook>"
+        )
+    elif name == "codebooks/30000_codes.yaml":
+        themes = (
+            f"  - name: Theme {t}\n    children:\n"
+            + "".join(f"      - name: Code {c}\n        definition: d{c}\n" for c in range(99))
+            for t in range(300)
+        )
+        path.write_text("codes:\n" + "".join(themes))
     elif name == "qdpx/zip_bomb.qdpx":
         _zip_bomb(path)
     else:

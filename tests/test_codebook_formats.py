@@ -310,3 +310,32 @@ def test_codable_in_yaml_must_be_true_or_false():
     with pytest.raises(InvalidInput, match="'codable' of 'Barriers' must be true or false") as e:
         read_codebook(io.BytesIO(b"codes:\n  - name: Barriers\n    codable: maybe\n"), "b.yaml")
     assert e.value.line == 2
+
+
+def test_csv_refuses_one_id_on_two_rows_and_paths_deeper_than_a_codebook():
+    same = "path,id\nA,x-1\nB,X-1\n"
+    with pytest.raises(InvalidInputs, match=r"c.csv, line 3, column 'id': id X-1 is also the id"):
+        read_codebook(as_file(same), "c.csv")
+    deep = "path\n" + "/".join(f"L{k}" for k in range(30)) + "\n"
+    with pytest.raises(InvalidInputs, match="line 2, column 'path': the path is 30 levels deep"):
+        read_codebook(as_file(deep), "c.csv")
+
+
+def test_csv_reading_keeps_file_order_and_is_linear():
+    rows = ["path,definition"] + [f"T{t}/C{c},d" for t in range(60) for c in range(100)]
+    book = read_codebook(as_file("\n".join(rows) + "\n"), "big.csv")
+    paths = [p for p, _ in book.walk()]
+    assert len(paths) == 6060 and paths[:3] == ["T0", "T0/C0", "T0/C1"]
+    assert paths[-1] == "T59/C99" and len(book.report.fixed) == 60
+
+
+def test_qdc_nested_deeper_than_a_codebook_is_refused():
+    inner = "".join(f'<Code guid="" name="L{k}" isCodable="true">' for k in range(300))
+    xml = (
+        '<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+        + inner
+        + "</Code>" * 300
+        + "</Codes></CodeBook>"
+    )
+    with pytest.raises(InvalidInput, match="nested deeper than a codebook can be"):
+        read_qdc(io.BytesIO(xml.encode()), "deep.qdc")

@@ -94,9 +94,55 @@ def test_a_code_reused_through_an_alias_or_examples_that_are_no_list_are_refused
     from qda.errors import InvalidInput
 
     alias = b"codes:\n  - &c\n    name: Access\n  - *c\n"
-    with pytest.raises(InvalidInput, match="code 'Access' appears twice"):
+    with pytest.raises(InvalidInput, match=r"a YAML alias \(\*c\) repeats") as e:
         read_codebook_yaml(io.BytesIO(alias), "alias.yaml")
+    assert e.value.line == 4
     number = b"codes:\n  - name: Access\n    examples: 42\n"
     with pytest.raises(InvalidInput, match="'examples' of 'Access' must be a list") as e:
         read_codebook_yaml(io.BytesIO(number), "number.yaml")
     assert e.value.line == 2
+
+
+def test_nesting_and_aliases_that_would_exhaust_the_reader_are_refused_with_the_line():
+    import io
+    import time
+
+    from qda.codebook.yaml_format import read_codebook_yaml
+    from qda.errors import InvalidInput
+
+    block = "codes:\n" + "".join(
+        "  " * i + f"- name: c{i}\n" + "  " * i + "  children:\n" for i in range(350)
+    )
+    with pytest.raises(InvalidInput, match="nested deeper than a codebook can be") as e:
+        read_codebook_yaml(io.BytesIO(block.encode()), "deep.yaml")
+    assert e.value.line == 44  # the 22nd level of codes
+    flow = "codes: " + "[" * 400 + "]" * 400 + "\n"
+    with pytest.raises(InvalidInput, match="nested deeper"):
+        read_codebook_yaml(io.BytesIO(flow.encode()), "flow.yaml")
+    bomb = (
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + k)}: &{chr(98 + k)} [" + ", ".join([f"*{chr(97 + k)}"] * 9) + "]\n"
+            for k in range(8)
+        )
+        + "codes:\n  - name: A\n    examples: [*i, *i, *i, *i, *i, *i, *i, *i, *i]\n"
+    )
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput, match=r"a YAML alias \(\*a\)") as e:
+        read_codebook_yaml(io.BytesIO(bomb.encode()), "bomb.yaml")
+    assert e.value.line == 2 and time.perf_counter() - started < 5
+
+
+def test_ids_that_differ_only_in_case_are_the_same_id():
+    import io
+
+    from qda.codebook.yaml_format import read_codebook_yaml
+    from qda.errors import InvalidInput
+
+    text = (
+        "codes:\n  - name: A\n    id: 1f0c6a2e-0000-4000-8000-00000000000a\n"
+        "  - name: B\n    id: 1F0C6A2E-0000-4000-8000-00000000000A\n"
+    )
+    with pytest.raises(InvalidInput, match="also used on line 2") as e:
+        read_codebook_yaml(io.BytesIO(text.encode()), "case.yaml")
+    assert e.value.line == 4

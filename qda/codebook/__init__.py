@@ -15,6 +15,9 @@ from qda.store import Project
 
 # uuid5 namespace for codes that arrive without an id: the same path gives the same id.
 CODE_NAMESPACE = uuid.UUID("6f1c1f5e-3f57-4b8e-9a3e-0c2d7a5b9e41")
+# Levels of codes under a top-level theme that a codebook file may have: far more than
+# any codebook uses, few enough that a generated file cannot exhaust the reader.
+MAX_CODE_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -94,30 +97,29 @@ def import_codebook(project: Project, codebook: Codebook, *, by: str, source: st
     Returns:
         The number of codes added or updated.
     """
-    count = 0
+    codes: list[Code] = []
+
+    def collect(nodes: tuple[CodeNode, ...], parent_id: str | None, prefix: str) -> None:
+        for position, node in enumerate(nodes):
+            path = f"{prefix}{node.name}"
+            code = Code(
+                id=node.id or stable_code_id(path),
+                name=node.name,
+                parent_id=parent_id,
+                definition=node.definition,
+                include=node.include,
+                exclude=node.exclude,
+                examples=node.examples,
+                colour=node.colour,
+                position=position,
+                codable=node.codable,
+            )
+            codes.append(code)
+            collect(node.children, code.id, f"{path}/")
+
+    collect(codebook.codes, None, "")
     with project.transaction():
-
-        def store(nodes: tuple[CodeNode, ...], parent_id: str | None, prefix: str) -> None:
-            nonlocal count
-            for position, node in enumerate(nodes):
-                path = f"{prefix}{node.name}"
-                code = Code(
-                    id=node.id or stable_code_id(path),
-                    name=node.name,
-                    parent_id=parent_id,
-                    definition=node.definition,
-                    include=node.include,
-                    exclude=node.exclude,
-                    examples=node.examples,
-                    colour=node.colour,
-                    position=position,
-                    codable=node.codable,
-                )
-                project.save_code(code, by=by, action="import")
-                count += 1
-                store(node.children, code.id, f"{path}/")
-
-        store(codebook.codes, None, "")
+        count = project.save_codes(codes, by=by, action="import")
         project.set_codebook_info(codebook.info)
         if codebook.sets:
             project.set_codebook_sets(

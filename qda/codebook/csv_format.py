@@ -12,7 +12,7 @@ import re
 from typing import BinaryIO
 
 from qda.cells import safe_cell, unsafe_cell
-from qda.codebook import Codebook, CodeNode, ImportReport
+from qda.codebook import MAX_CODE_DEPTH, Codebook, CodeNode, ImportReport
 from qda.errors import InvalidInput, InvalidInputs
 from qda.ingest.participants import decode_text
 
@@ -63,6 +63,7 @@ def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codeboo
     fixed: list[str] = []
     rows: dict[str, dict[str, object]] = {}
     order: list[str] = []
+    id_lines: dict[str, int] = {}
     for line, raw in enumerate(reader, start=2):
         row = {k.strip(): unsafe_cell((v or "").strip()) for k, v in raw.items() if k}
         if not any(row.values()):
@@ -80,6 +81,31 @@ def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codeboo
                 InvalidInput(f"'{path}' appears twice", source=source, line=line, column="path")
             )
             continue
+        if path.count("/") > MAX_CODE_DEPTH:
+            errors.append(
+                InvalidInput(
+                    f"the path is {path.count('/') + 1} levels deep; a codebook has at most "
+                    f"{MAX_CODE_DEPTH + 1}",
+                    source=source,
+                    line=line,
+                    column="path",
+                )
+            )
+            continue
+        code_id = row.get("id", "")
+        if code_id:
+            other = id_lines.setdefault(code_id.lower(), line)
+            if other != line:
+                errors.append(
+                    InvalidInput(
+                        f"id {code_id} is also the id of the code on line {other}; "
+                        "each code needs its own",
+                        source=source,
+                        line=line,
+                        column="id",
+                    )
+                )
+                continue
         colour = row.get("colour", "") or row.get("color", "")
         if colour and not _COLOUR.match(colour):
             errors.append(
@@ -90,7 +116,7 @@ def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codeboo
             continue
         examples = tuple(e.strip() for e in row.get("examples", "").split("|") if e.strip())
         rows[path] = {
-            "id": row.get("id", ""),
+            "id": code_id,
             "colour": colour.upper(),
             "definition": row.get("definition", ""),
             "include": row.get("include", ""),
@@ -102,7 +128,8 @@ def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codeboo
         raise InvalidInputs(errors)
     if not rows:
         raise InvalidInputs([InvalidInput("no codes in the file", source=source, line=2)])
-    for path in list(order):
+    complete: list[str] = []  # every path after the themes it sits under
+    for path in order:
         parts = path.split("/")
         for depth in range(1, len(parts)):
             parent = "/".join(parts[:depth])
@@ -115,17 +142,17 @@ def read_codebook_csv(stream: BinaryIO, source: str = "codebook.csv") -> Codeboo
                     "exclude": "",
                     "examples": (),
                 }
-                order.insert(order.index(path), parent)
+                complete.append(parent)
                 fixed.append(f"added the theme '{parent}', which '{path}' sits under")
+        complete.append(path)
+    children: dict[str, list[str]] = {}
+    for path in complete:
+        children.setdefault(path.rpartition("/")[0], []).append(path)
 
     def build(prefix: str) -> tuple[CodeNode, ...]:
-        depth = prefix.count("/") + (1 if prefix else 0)
-        nodes = []
-        for path in order:
-            parts = path.split("/")
-            if len(parts) == depth + 1 and (not prefix or path.startswith(prefix + "/")):
-                r = rows[path]
-                nodes.append(CodeNode(name=parts[-1], children=build(path), **r))
-        return tuple(nodes)
+        return tuple(
+            CodeNode(name=path.rpartition("/")[2], children=build(path), **rows[path])
+            for path in children.get(prefix, ())
+        )
 
     return Codebook(codes=build(""), report=ImportReport(kept=len(rows), fixed=tuple(fixed)))

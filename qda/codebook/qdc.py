@@ -33,7 +33,7 @@ from typing import BinaryIO
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from qda.codebook import CODE_NAMESPACE, Codebook, CodeNode, CodeSet, ImportReport
+from qda.codebook import CODE_NAMESPACE, MAX_CODE_DEPTH, Codebook, CodeNode, CodeSet, ImportReport
 from qda.errors import InvalidInput
 from qda.models import CodebookInfo
 
@@ -258,6 +258,12 @@ def codebook_from_xml(
         nonlocal count
         name = (element.get("name") or "").strip()
         guid = (element.get("guid") or "").strip()
+        if prefix.count("/") > MAX_CODE_DEPTH:
+            raise InvalidInput(
+                f"codes nested deeper than a codebook can be (at most {MAX_CODE_DEPTH} "
+                f"levels), at '{prefix[:80]}…'",
+                source=source,
+            )
         if not name:
             dropped.append(f"a code without a name (guid {guid or 'none'}) and its children")
             return None
