@@ -271,9 +271,15 @@ def info(project: Path) -> None:
 @main.command("import-participants")
 @PROJECT
 @click.argument("csv_file", type=click.File("rb"))
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Change participants already in the project where the file differs (without it, "
+    "such a file is refused with a list of the changes).",
+)
 @_errors_as_messages
-def import_participants_cmd(project: Path, csv_file) -> None:
-    """Add or update participants from a CSV file."""
+def import_participants_cmd(project: Path, csv_file, update: bool) -> None:
+    """Add participants from a CSV file, or update them with --update."""
     from qda.ingest import import_participants, read_participants_csv
     from qda.store import open_project
 
@@ -281,7 +287,7 @@ def import_participants_cmd(project: Path, csv_file) -> None:
     table = read_participants_csv(csv_file, Path(csv_file.name).name)
     for warning in table.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    n = import_participants(p, table)
+    n = import_participants(p, table, update=update)
     types = ", ".join(f"{k} ({v})" for k, v in table.attribute_types.items())
     click.echo(f"{n} participants imported; attributes: {types or 'none'}")
 

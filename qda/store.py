@@ -882,6 +882,46 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                 row = conn.execute(sa.select(codings_t).where(key)).one()
         return _coding(row)
 
+    def add_codings(self, codings: Sequence[tuple[int, str, str]], *, origin: CodingOrigin) -> int:
+        """Apply many (segment id, code id, coder) codings to whole segments in one
+        transaction; those already there are not added again. The caller has checked
+        that segments and codes exist and that the codes are codable.
+
+        Returns:
+            How many codings were new.
+        """
+        with self.transaction() as conn:
+            there = {
+                (r.segment_id, r.code_id, r.coder)
+                for r in conn.execute(
+                    sa.select(codings_t.c.segment_id, codings_t.c.code_id, codings_t.c.coder).where(
+                        (codings_t.c.span_start == WHOLE_SEGMENT[0])
+                        & (codings_t.c.span_end == WHOLE_SEGMENT[1])
+                    )
+                )
+            }
+            now = _now()
+            new = []
+            for key in codings:
+                if key in there:
+                    continue
+                there.add(key)
+                segment_id, code_id, coder = key
+                new.append(
+                    {
+                        "segment_id": segment_id,
+                        "code_id": code_id,
+                        "coder": coder,
+                        "origin": origin,
+                        "created_at": now,
+                        "span_start": WHOLE_SEGMENT[0],
+                        "span_end": WHOLE_SEGMENT[1],
+                    }
+                )
+            if new:
+                conn.execute(sa.insert(codings_t), new)
+        return len(new)
+
     def remove_coding(self, coding_id: int) -> Coding:
         """Remove a coding; returns it, so that `restore_coding` can put it back."""
         with self.transaction() as conn:

@@ -84,6 +84,8 @@ def generate(name: str, path: Path) -> None:
         _participants(path, 900_000)  # 37 bytes a row: 33 MB
         with path.open("ab") as f:
             f.write(b"X,filler," + b"x" * 20_000_000 + b"\n")
+    elif name == "csv/huge_cell.csv":
+        path.write_text("participant_id,stakeholder_group,note\nP46,beneficiaries," + "x" * 200_000)
     elif name == "codebooks/nested_350_block.yaml":
         path.write_text(
             "codes:\n"

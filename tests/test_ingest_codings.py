@@ -48,3 +48,17 @@ def test_bad_rows_are_named_and_nothing_is_applied(small_project):
 def test_missing_columns(small_project):
     with pytest.raises(InvalidInputs, match="missing column 'turn'"):
         import_codings_csv(small_project, as_file("interview,code,coder\n"), "c.csv")
+
+
+def test_odd_turns_open_quotes_and_the_count_of_new_codings(small_project):
+    project, interview, code = small_project, "P01", "Access barriers/Devices"
+    bad = f"interview,turn,code,coder\n{interview},²,{code},ana\n{interview},1,{code},ana\n"
+    with pytest.raises(InvalidInputs, match=r"c.csv, line 2, column 'turn': turn '²'"):
+        import_codings_csv(project, as_file(bad), "c.csv")
+    unclosed = f'interview,turn,code,coder\n{interview},1,"{code},ana\n{interview},2,{code},ana\n'
+    with pytest.raises(InvalidInputs, match=r"u.csv, line 2: a quote"):
+        import_codings_csv(project, as_file(unclosed), "u.csv")
+    good = f"interview,turn,code,coder\n{interview},1,{code},ana\n{interview},2,{code},ana\n"
+    assert import_codings_csv(project, as_file(good), "c.csv") == 2
+    again = good + f"{interview},3,{code},ana\n{interview},3,{code},ana\n"
+    assert import_codings_csv(project, as_file(again), "c.csv") == 1  # only turn 3 is new

@@ -104,7 +104,13 @@ def test_all_problems_are_reported_at_once():
 def test_reimport_updates_and_keeps_types(project):
     import_participants(project, read_participants_csv(as_file(GOOD), "p.csv"))
     update = "participant_id,stakeholder_group,age\nP03,specialists,\n"
-    import_participants(project, read_participants_csv(as_file(update), "p2.csv"))
+    was = project.participants[2].stakeholder_group
+    before = project.participants
+    with pytest.raises(InvalidInput) as refused:
+        import_participants(project, read_participants_csv(as_file(update), "p2.csv"))
+    assert f"P03: stakeholder group {was} → specialists" in str(refused.value)
+    assert "--update" in str(refused.value) and project.participants == before
+    import_participants(project, read_participants_csv(as_file(update), "p2.csv"), update=True)
     assert project.attribute_types["age"] is AttributeType.NUMBER
     assert project.participants[2].stakeholder_group == "specialists"
     assert len(project.participants) == 3
@@ -170,3 +176,34 @@ def test_a_word_file_sent_as_participants_is_called_a_word_file(project):
     buffer.seek(0)
     with pytest.raises(InvalidInput, match=r"people\.csv: this is a Word document, not a CSV file"):
         read_participants_csv(buffer, "people.csv")
+
+
+def test_identifiers_made_of_digits_stay_text_and_huge_numbers_are_refused(project):
+    text = (
+        "participant_id,stakeholder_group,phone,case_no,cpr,age,big:number\n"
+        "P01,a,+4520123456,004520123456,1234567890123456789,41,1\n"
+        "P02,b,+4531313131,000123,9999999999999999999,7," + "9" * 400 + "\n"
+    )
+    with pytest.raises(InvalidInputs, match=r"line 3, column 'big': '9999.* has more digits"):
+        read_participants_csv(as_file(text), "ids.csv")
+    table = read_participants_csv(as_file(text.replace("9" * 400, "2")), "ids.csv")
+    types = table.attribute_types
+    assert types["phone"] is types["case_no"] is types["cpr"] is AttributeType.TEXT
+    assert types["age"] is AttributeType.NUMBER
+    first = table.participants[0].attributes
+    assert first["case_no"] == "004520123456" and first["cpr"] == "1234567890123456789"
+
+
+def test_huge_cells_open_quotes_and_control_characters(project):
+    huge = "participant_id,stakeholder_group,note\nP01,a," + "x" * 200_000 + "\n"
+    with pytest.raises(InvalidInputs, match=r"huge.csv, line 2: cell 3 is 200,000 characters"):
+        read_participants_csv(as_file(huge), "huge.csv")
+    rows = "".join(f"P{k:02d},a,fine\n" for k in range(3, 40))
+    unclosed = 'participant_id,stakeholder_group,note\nP01,a,ok\nP02,a,"never closed\n' + rows
+    with pytest.raises(InvalidInputs, match=r"open.csv, line 3: a quote \(\"\) opened"):
+        read_participants_csv(as_file(unclosed), "open.csv")
+    dirty = "participant_id,stakeholder_group,note\nP01,a,ok\nP02,b\x00\x1b[31m,x\x07y\n"
+    table = read_participants_csv(as_file(dirty), "dirty.csv")
+    assert table.participants[1].stakeholder_group == "b[31m"
+    assert table.participants[1].attributes["note"] == "xy"
+    assert any("removed 3 control character(s)" in w and "line 3" in w for w in table.warnings)

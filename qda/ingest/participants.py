@@ -11,21 +11,21 @@ nothing and every problem is reported with its line and column.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from qda.errors import InvalidInput, InvalidInputs
+from qda.ingest.csv_rows import csv_rows
 from qda.models import AttributeType, AttributeValue, Participant
 from qda.store import Project
+from qda.text import CONTROLS, remove_controls
 
 REQUIRED = ("participant_id", "stakeholder_group")
 RESERVED = (*REQUIRED, "pseudonym", "transcript_file")
-_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_ID_LENGTH = 64
 
@@ -59,7 +59,8 @@ def read_table_bytes(stream: BinaryIO, source: str, what: str) -> bytes:
         )
     if data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
         raise InvalidInput(_office_file(data), source=source)
-    if b"\x00" in data[:4096]:
+    nuls = data[:4096].count(b"\x00")
+    if nuls > 2 and nuls > len(data[:4096]) // 100:  # a stray NUL is removed later
         raise InvalidInput("this is not a text file (it holds binary data)", source=source)
     return data
 
@@ -82,16 +83,27 @@ def _office_file(data: bytes) -> str:
 
 
 def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
-    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252/Latin-1."""
+    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252/Latin-1;
+    control characters (NUL, ESC, …) are removed, with a warning."""
+    warnings: list[str] = []
     try:
-        return data.decode("utf-8-sig"), []
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         text = data.decode("cp1252", errors="replace")
-        return text, [
+        warnings.append(
             f"{source}: not UTF-8 (first odd byte on line {line}); read as "
             "Windows-1252/Latin-1 — check accented letters, or save the file as UTF-8"
-        ]
+        )
+    first = CONTROLS.search(text)
+    if first:
+        line = text.count("\n", 0, first.start()) + 1
+        text, removed = remove_controls(text)
+        warnings.append(
+            f"{source}: removed {removed} control character(s) such as NUL or ESC (the "
+            f"first on line {line}), which have no place in text"
+        )
+    return text, warnings
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -113,9 +125,22 @@ def _parse_header(name: str) -> tuple[str, AttributeType | None]:
         ) from None
 
 
+_DIGITS_KEPT = 15  # a float keeps 15 significant digits exactly; more is an identifier
+
+
+def _identifier_like(value: str) -> bool:
+    """Digits that name something rather than count it: a leading zero (004520…), a
+    leading + (a phone number), or more digits than a number keeps."""
+    digits = sum(c.isdigit() for c in value)
+    whole = value.lstrip("+-").split(".")[0].split(",")[0]
+    return (
+        (len(whole) > 1 and whole.startswith("0")) or value.startswith("+") or digits > _DIGITS_KEPT
+    )
+
+
 def _infer_type(values: list[str]) -> AttributeType:
     filled = [v for v in values if v]
-    if filled and all(_NUMBER.match(v) for v in filled):
+    if filled and all(_NUMBER.match(v) and not _identifier_like(v) for v in filled):
         return AttributeType.NUMBER
     if filled and all(_DATE.match(v) for v in filled):
         return AttributeType.DATE
@@ -125,7 +150,12 @@ def _infer_type(values: list[str]) -> AttributeType:
 def _convert(value: str, kind: AttributeType) -> AttributeValue:
     if kind is AttributeType.NUMBER:
         if not _NUMBER.match(value):
-            raise ValueError(f"'{value}' is not a number")
+            raise ValueError(f"'{value:.40}' is not a number")
+        if sum(c.isdigit() for c in value) > _DIGITS_KEPT:
+            raise ValueError(
+                f"'{value:.40}' has more digits than a number keeps exactly: make the "
+                "column text (header name:text)"
+            )
         return float(value.replace(",", "."))
     if kind is AttributeType.DATE:
         try:
@@ -147,8 +177,11 @@ def read_participants_csv(
     if not text.strip():
         raise InvalidInputs([InvalidInput("the file is empty", source=source)])
     first_line = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
-    header = [h.strip() for h in next(reader)]
+    rows_in = csv_rows(text, source, _sniff_delimiter(first_line))
+    try:
+        header = [h.strip() for h in next(rows_in)[1]]
+    except InvalidInput as e:
+        raise InvalidInputs([e]) from None
     errors: list[InvalidInput] = []
 
     columns: list[tuple[str, AttributeType | None]] = []
@@ -179,7 +212,11 @@ def read_participants_csv(
         raise InvalidInputs(errors)
 
     rows: list[tuple[int, dict[str, str]]] = []
-    for line_no, raw in enumerate(reader, start=2):
+    try:
+        numbered = list(rows_in)
+    except InvalidInput as e:
+        raise InvalidInputs([e]) from None
+    for line_no, raw in numbered:
         if not any(cell.strip() for cell in raw):
             continue
         if len(rows) >= max_rows:
@@ -325,19 +362,68 @@ def save_edited_participants(
     return len(table.participants)
 
 
-def import_participants(project: Project, table: ParticipantTable) -> int:
-    """Add or update the participants of `table`, all in one transaction.
+def changes_to_existing(project: Project, table: ParticipantTable) -> list[str]:
+    """What importing `table` would change about participants already in the project:
+    a stakeholder group, a pseudonym or an attribute value that is there and differs
+    (an empty cell changes nothing). One line a change, e.g. "P01: stakeholder group
+    Staff → Beneficiary"."""
+    before = {p.id: p for p in project.participants}
+    lines: list[str] = []
+    for new in table.participants:
+        old = before.get(new.id)
+        if old is None:
+            continue
+        if new.stakeholder_group != old.stakeholder_group:
+            lines.append(
+                f"{new.id}: stakeholder group {old.stakeholder_group} → {new.stakeholder_group}"
+            )
+        if new.pseudonym and old.pseudonym and new.pseudonym != old.pseudonym:
+            lines.append(f"{new.id}: pseudonym {old.pseudonym} → {new.pseudonym}")
+        for name, value in new.attributes.items():
+            was = old.attributes.get(name)
+            if was is not None and was != value:
+                lines.append(f"{new.id}: {name} {_shown(was)} → {_shown(value)}")
+    return lines
+
+
+def _shown(value: AttributeValue) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)[:60]
+
+
+def import_participants(project: Project, table: ParticipantTable, *, update: bool = False) -> int:
+    """Add the participants of `table`, and update those already in the project, all
+    in one transaction. A pseudonym left empty keeps the one there.
+
+    Raises:
+        InvalidInput: the file would change participants already in the project and
+            `update` is false; it lists the changes, and nothing is stored.
 
     Returns:
         How many participants were added or updated.
     """
     existing = project.attribute_types
+    changes = changes_to_existing(project, table)
+    if changes and not update:
+        shown = changes[:20] + ([f"… and {len(changes) - 20} more"] if len(changes) > 20 else [])
+        raise InvalidInput(
+            f"this file would change {len(changes)} value(s) of participants already in the "
+            "project:\n  " + "\n  ".join(shown) + "\nImport it with --update (in the app: "
+            "tick 'Change participants already here') to make these changes",
+            source=table.source,
+        )
+    pseudonyms = {p.id: p.pseudonym for p in project.participants}
+    participants = [
+        p if p.pseudonym or not pseudonyms.get(p.id) else replace(p, pseudonym=pseudonyms[p.id])
+        for p in table.participants
+    ]
     with project.transaction():
         for name, kind in table.attribute_types.items():
-            used = any(name in p.attributes for p in table.participants)
+            used = any(name in p.attributes for p in participants)
             try:
                 project.define_attribute(name, kind if used else existing.get(name, kind))
             except InvalidInput as e:
                 raise InvalidInput(e.message, source=table.source, line=1, column=name) from None
-        project.save_participants(table.participants)
-    return len(table.participants)
+        project.save_participants(participants)
+    return len(participants)

@@ -100,13 +100,21 @@ def add_data(project) -> None:
         if csv_file and (problem := wrong_kind(csv_file.name, ["csv", "txt"],
                                                "a participants table")):  # fmt: skip
             st.error(literal(problem))
-        elif csv_file and st.button("Import participants", key="do_participants"):
-            try:
-                table = read_participants_csv(csv_file, csv_file.name)
-                n = import_participants(project, table)
-                flash(" ".join([f"{n} participants imported.", *table.warnings]))
-            except QdaError as e:
-                st.error(str(e))
+        elif csv_file:
+            update = st.checkbox(
+                "Change participants already here",
+                key="up_participants_update",
+                help="Without it, a file that would change the group, pseudonym or an "
+                "attribute of a participant already in the project is refused, with a "
+                "list of the changes.",
+            )
+            if st.button("Import participants", key="do_participants"):
+                try:
+                    table = read_participants_csv(csv_file, csv_file.name)
+                    n = import_participants(project, table, update=update)
+                    flash(" ".join([f"{n} participants imported.", *table.warnings]))
+                except QdaError as e:
+                    st.error(literal(str(e)))
     with transcripts_col:
         st.caption(
             "Transcripts made elsewhere go in under **Import transcripts** below: Word, "
