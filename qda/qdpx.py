@@ -76,6 +76,7 @@ from qda.models import (
 )
 from qda.schema import _now, codings_t, segments_t
 from qda.store import Project
+from qda.text import xml_safe_tree
 
 NS = "urn:QDA-XML:project:1.0"
 QDA_NAMESPACE = uuid.UUID("0b6a0e36-5c2b-4b7f-9f3e-2f1d5e9c7a11")
@@ -330,6 +331,7 @@ def export_qdpx(project: Project, out: BinaryIO) -> ExportSummary:
                         element, f"{{{NS}}}MemberCode", {"targetGUID": code_guids[member]}
                     )
     ET.indent(root, space="  ")
+    xml_safe_tree(root)
     xml = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
 

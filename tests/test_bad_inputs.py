@@ -5,6 +5,7 @@ project that still opens and works afterwards."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import wave
 import zipfile
@@ -305,3 +306,62 @@ def test_the_app_refuses_bad_recordings_and_adds_the_good_one(demo_copy, monkeyp
     assert [i.source_name for i in added] == ["P15_lorraine.opus"]
     assert sorted(p.name for p in (demo_copy / "media").iterdir()) == [added[0].media_file[6:]]
     st.cache_resource.clear()
+
+
+def test_hostile_text_comes_out_as_text_in_every_export(demo_copy, tmp_path):
+    """Markdown, HTML, a table bar, a formula and control characters in a group, a
+    pseudonym, a code (name and id) and a quote: every file qda writes keeps them as
+    text, and every XML file (XLSX, DOCX, .qdc, .qdpx) stays valid."""
+    import zipfile
+
+    from lxml import etree
+
+    from qda.models import Code, Participant
+
+    project = qda.open_project(demo_copy)
+    group = "a|b <i>x</i>\nnext"
+    project.save_participant(Participant("P01", group, "![t](http://203.0.113.9/t.png)", {}))
+    segment = project.segments("P01")[1]
+    project.edit_segment(segment.id, "I said \x1b[31m| no \x00 more | ![x](http://h/x)", by="t")
+    code = project.save_code(Code(id="=cmd|' /C calc'!A0", name="Pipe | <b>code<b>"), by="t")
+    project.apply_code(segment.id, code.id, coder="t")
+    project.close()
+
+    def run(*args: str) -> None:
+        result = CliRunner().invoke(main, [*args])
+        assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+
+    for fmt in ("md", "xlsx", "docx", "csv"):
+        run("crosstab", str(demo_copy), "--format", fmt, "-o", str(tmp_path / f"t.{fmt}"))
+    markdown = (tmp_path / "t.md").read_text()
+    header = next(line for line in markdown.splitlines() if line.startswith("| code |"))
+    rule = next(line for line in markdown.splitlines() if line.startswith("|---|"))
+    unescaped_bars = len(re.findall(r"(?<!\\)\|", header))
+    assert unescaped_bars == rule.count("|")  # the group's bar does not add a column
+    assert "<i>" not in markdown and "\\<i\\>x\\</i\\>" in markdown
+    run(
+        "export-transcript",
+        str(demo_copy),
+        "P01",
+        "--format",
+        "docx",
+        "-o",
+        str(tmp_path / "P01.docx"),
+    )
+    run("codebook", "export", str(demo_copy), str(tmp_path / "c.csv"))
+    run("codebook", "export", str(demo_copy), str(tmp_path / "c.qdc"))
+    run("export-qdpx", str(demo_copy), str(tmp_path / "p.qdpx"))
+    codebook_csv = (tmp_path / "c.csv").read_text()
+    assert "'=cmd|' /C calc'!A0" in codebook_csv  # the id cannot run as a formula either
+    etree.fromstring((tmp_path / "c.qdc").read_bytes())
+    for name in ("t.xlsx", "t.docx", "P01.docx", "p.qdpx"):
+        with zipfile.ZipFile(tmp_path / name) as archive:
+            for member in archive.namelist():
+                if member.endswith((".xml", ".qde")):
+                    data = archive.read(member)
+                    etree.fromstring(data)  # well-formed
+                    assert b"\x1b" not in data and b"\x00" not in data, (name, member)
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(tmp_path / "P01.docx").paragraphs)
+    assert "I said [31m| no  more | ![x](http://h/x)" in text

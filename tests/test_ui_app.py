@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -31,6 +33,11 @@ def start(**env) -> AppTest:
     return at
 
 
+def shown(markdown: object) -> str:
+    """What a reader sees of Markdown made literal: escapes and word joiners gone."""
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
     parts = (
         [m.value for m in at.markdown] + [t.value for t in at.title] + [h.value for h in at.header]
@@ -38,7 +45,7 @@ def texts(at: AppTest) -> str:
     parts += (
         [c.value for c in at.caption] + [i.value for i in at.info] + [e.value for e in at.error]
     )
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(p) for p in parts)
 
 
 def test_without_a_project_the_page_offers_open_create_demo():
@@ -99,7 +106,7 @@ def test_create_a_project_and_import_participants(tmp_path):
     bad = b"participant_id,group\nP01,a\n"
     at.file_uploader(key="up_participants").set_value(("people.csv", bad, "text/csv")).run()
     at.button(key="do_participants").click().run()
-    assert "people.csv, line 1: missing column 'stakeholder_group'" in at.error[0].value
+    assert "people.csv, line 1: missing column 'stakeholder_group'" in shown(at.error[0].value)
     assert qda.open_project(tmp_path / "new").participants == []
 
     good = b"participant_id,stakeholder_group\nP01,beneficiaries\nP02,specialists\n"
@@ -175,7 +182,7 @@ def test_edit_participants_in_the_table(demo_copy, monkeypatch):
     }
     at.run()
     at.button(key="save_participants").click().run()
-    assert "row 2, column 'stakeholder_group'" in at.error[0].value
+    assert "row 2, column 'stakeholder_group'" in shown(at.error[0].value)
     assert qda.open_project(demo_copy).participant("P02").stakeholder_group == "beneficiaries"
 
 
@@ -628,7 +635,7 @@ def test_text_from_files_is_shown_literally_not_as_markdown(tmp_path, monkeypatc
     from qda.ui.state import literal
 
     assert literal("![t](http://203.0.113.9/t.png) <img src=x> Anna") == (
-        "\\!\\[t\\](http:\\/\\/203.0.113.9/t.png) \\<img src=x\\> Anna"
+        "!\\[t\\](http:\u2060//203.0.113.9/t.png) \\<img src=x\\> Anna"
     )
     study = qda.create_project(tmp_path / "study")
     study.save_participant(qda.Participant("P05", "staff"))

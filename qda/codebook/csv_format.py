@@ -29,7 +29,7 @@ def write_codebook_csv(codebook: Codebook, out: BinaryIO) -> None:
         writer.writerow(
             [
                 safe_cell(path),
-                node.id,
+                safe_cell(node.id),
                 node.colour,
                 safe_cell(node.definition),
                 safe_cell(node.include),

@@ -36,6 +36,7 @@ from defusedxml import DefusedXmlException
 from qda.codebook import CODE_NAMESPACE, MAX_CODE_DEPTH, Codebook, CodeNode, CodeSet, ImportReport
 from qda.errors import InvalidInput
 from qda.models import CodebookInfo
+from qda.text import xml_safe_tree
 
 NS = "urn:QDA-XML:codebook:1.0"
 _GUID = re.compile(
@@ -149,6 +150,7 @@ def write_qdc(codebook: Codebook, out: BinaryIO, *, origin: str = "qda") -> None
                 if member in guids:
                     ET.SubElement(element, f"{{{NS}}}MemberCode", {"guid": guids[member]})
     ET.indent(root, space="  ")
+    xml_safe_tree(root)
     out.write(b'<?xml version="1.0" encoding="utf-8"?>\n')
     out.write(ET.tostring(root, encoding="utf-8", xml_declaration=False))
     out.write(b"\n")

@@ -18,6 +18,7 @@ from qda.analysis import TOTAL, Crosstab, quotes, scope
 from qda.cells import safe_cell
 from qda.export.paper import new_document
 from qda.store import Project
+from qda.text import markdown_literal, without_controls
 
 
 @dataclass(frozen=True)
@@ -98,20 +99,23 @@ def write_csv(report: Report, out: BinaryIO) -> None:
 
 
 def write_markdown(report: Report, out: BinaryIO) -> None:
+    """A Markdown table; every name and value is escaped, so that it shows as written
+    (a `|` cannot split a cell, a link or an image in a code name stays text)."""
     t = report.crosstab
     shown = _combined(t)
-    columns = [_header(t, c) for c in shown.columns]
-    lines = [f"# {report.title}: themes × {t.by}", ""]
+    md = markdown_literal
+    columns = [md(_header(t, c)) for c in shown.columns]
+    lines = [f"# {md(report.title)}: themes × {md(t.by)}", ""]
     lines.append("| code | " + " | ".join(columns) + " |")
     lines.append("|---|" + "---:|" * len(columns))
     for path in shown.index:
-        name = ("&nbsp;" * 4 * t.depth.get(path, 0)) + path.rsplit("/", 1)[-1]
+        name = ("&nbsp;" * 4 * t.depth.get(path, 0)) + md(path.rsplit("/", 1)[-1])
         if t.depth.get(path, 0) == 0:
             name = f"**{name}**"
-        lines.append(f"| {name} | " + " | ".join(shown.loc[path]) + " |")
-    lines += ["", f"*{t.definition}*", ""]
+        lines.append(f"| {name} | " + " | ".join(md(v) for v in shown.loc[path]) + " |")
+    lines += ["", f"*{md(t.definition)}*", ""]
     if report.codebook:
-        lines.append(f"Codebook: {report.codebook}.")
+        lines.append(f"Codebook: {md(report.codebook)}.")
     out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 
@@ -167,7 +171,12 @@ def write_xlsx(report: Report, out: BinaryIO) -> None:
     columns = list(t.counts.columns)
     percent = t.percents is not None
     ws.append(
-        ["code", *[c for col in columns for c in ([_header(t, col), "%"] if percent else [col])]]
+        _xml_safe(
+            [
+                "code",
+                *[c for col in columns for c in ([_header(t, col), "%"] if percent else [col])],
+            ]
+        )
     )
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -177,7 +186,7 @@ def write_xlsx(report: Report, out: BinaryIO) -> None:
             row.append(int(t.counts.loc[path, col]))
             if percent:
                 row.append(float(t.percents.loc[path, col]) / 100)
-        ws.append(row)
+        ws.append(_xml_safe(row))
         if t.depth.get(path, 0) == 0:
             ws.cell(ws.max_row, 1).font = Font(bold=True)
     last = ws.max_row
@@ -213,7 +222,7 @@ def write_xlsx(report: Report, out: BinaryIO) -> None:
     for cell in q[1]:
         cell.font = Font(bold=True)
     for r in report.quotes.itertuples(index=False):
-        q.append([r.code, r.value, r.participant, r.interview, r.time, r.turn, r.text])
+        q.append(_xml_safe([r.code, r.value, r.participant, r.interview, r.time, r.turn, r.text]))
     q.column_dimensions["G"].width = 100
     for row in q.iter_rows(min_row=2, min_col=7, max_col=7):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
@@ -228,13 +237,18 @@ def write_xlsx(report: Report, out: BinaryIO) -> None:
         ("Project", report.title),
         ("Made with", "qda"),
     ]:
-        about.append(list(line))
+        about.append(_xml_safe(list(line)))
         about.cell(about.max_row, 1).font = Font(bold=True)
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 110
     for sheet in wb.worksheets:
         _text_not_formulas(sheet)
     wb.save(out)
+
+
+def _xml_safe(values: list[object]) -> list[object]:
+    """Cells without the control characters that XLSX and DOCX (XML) cannot hold."""
+    return [without_controls(v) if isinstance(v, str) else v for v in values]
 
 
 def _text_not_formulas(sheet) -> None:
@@ -251,22 +265,23 @@ def write_docx(report: Report, out: BinaryIO) -> None:
     from docx.shared import Inches, Pt
 
     t = report.crosstab
+    x = without_controls
     doc = new_document()
-    doc.add_heading(f"{report.title}: themes × {t.by}", level=1)
-    doc.add_paragraph(t.definition)
+    doc.add_heading(x(f"{report.title}: themes × {t.by}"), level=1)
+    doc.add_paragraph(x(t.definition))
     shown = _combined(t)
     table = doc.add_table(rows=1, cols=len(shown.columns) + 1)
     table.style = "Light Grid Accent 1"
     table.rows[0].cells[0].text = "code"
     for j, col in enumerate(shown.columns, start=1):
-        table.rows[0].cells[j].text = _header(t, col)
+        table.rows[0].cells[j].text = x(_header(t, col))
     for path in shown.index:
         cells = table.add_row().cells
-        cells[0].text = ("   " * t.depth.get(path, 0)) + path.rsplit("/", 1)[-1]
+        cells[0].text = x(("   " * t.depth.get(path, 0)) + path.rsplit("/", 1)[-1])
         if t.depth.get(path, 0) == 0:
             cells[0].paragraphs[0].runs[0].bold = True
         for j, value in enumerate(shown.loc[path], start=1):
-            cells[j].text = value
+            cells[j].text = x(value)
     image = io.BytesIO()
     heatmap_png(report, image)
     image.seek(0)
@@ -274,16 +289,16 @@ def write_docx(report: Report, out: BinaryIO) -> None:
     doc.add_picture(image, width=Inches(6))
     doc.add_heading("Exemplar quotes", level=2)
     for theme, group in report.quotes.groupby("code", sort=False):
-        doc.add_heading(theme, level=3)
+        doc.add_heading(x(theme), level=3)
         for value, rows in group.groupby("value", sort=True):
-            doc.add_paragraph(str(value), style="Heading 4")
+            doc.add_paragraph(x(str(value)), style="Heading 4")
             for r in rows.itertuples(index=False):
                 p = doc.add_paragraph(style="Quote")
-                p.add_run(f"“{r.text}”").font.size = Pt(10)
-                p.add_run(f" — {r.participant}, {r.interview} {r.time}".rstrip()).italic = True
+                p.add_run(x(f"“{r.text}”")).font.size = Pt(10)
+                p.add_run(x(f" — {r.participant}, {r.interview} {r.time}".rstrip())).italic = True
     meta = doc.add_paragraph()
     meta.add_run(
-        f"Codebook: {report.codebook or '(untitled)'}. Filters: {t.filters.describe()}."
+        x(f"Codebook: {report.codebook or '(untitled)'}. Filters: {t.filters.describe()}.")
     ).font.size = Pt(8)
     doc.save(out)
 

@@ -15,6 +15,7 @@ from typing import BinaryIO
 from qda.export.paper import new_document
 from qda.models import Interview, clock
 from qda.store import Project
+from qda.text import without_controls
 from qda.transcribe.types import (
     Engine,
     EngineInfo,
@@ -109,8 +110,8 @@ def write_docx(t: Transcript, out: BinaryIO) -> None:
         stamp = p.add_run(f"[{clock(s.start)}] ")
         stamp.font.color.rgb = RGBColor(0x80, 0x80, 0x80)
         if s.speaker:
-            p.add_run(f"{s.speaker}: ").bold = True
-        p.add_run(s.text)
+            p.add_run(without_controls(f"{s.speaker}: ")).bold = True
+        p.add_run(without_controls(s.text))
     buffer = io.BytesIO()
     doc.save(buffer)
     out.write(buffer.getvalue())

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import BinaryIO
 
 from qda.errors import InvalidInput, InvalidInputs
-from qda.ingest.formats import choose_reader, open_document
+from qda.ingest.formats import Turn, choose_reader, open_document
 from qda.ingest.formats.timing import INTERVIEWER_LABELS
 from qda.ingest.speakers import SpeakerSummary, assign_roles, fix_typos, set_interviewers
 from qda.models import (
@@ -28,6 +28,7 @@ from qda.models import (
     SpeakerRole,
 )
 from qda.store import Project
+from qda.text import remove_controls
 
 MAX_TRANSCRIPT_BYTES = 20_000_000
 TRANSCRIPT_EXTENSIONS = ("txt", "text", "md", "vtt", "srt", "docx", "odt", "html", "htm")
@@ -140,6 +141,13 @@ def read_transcript(
     if not turns:
         raise InvalidInput("no text found in the transcript", source=name)
     turns, typos = fix_typos(turns, doc, reading.speakers)
+    turns, controls = _without_controls(turns)
+    if controls:
+        typos = [
+            *typos,
+            f"{name}: removed {controls} control character(s) such as ESC or NUL from the "
+            "text, which have no place in a transcript",
+        ]
     drafts = [SegmentDraft(t.text.strip(), t.speaker, SpeakerRole.PARTICIPANT, t.start, t.end)
               for t in turns]  # fmt: skip
     if interviewers is not None:
@@ -171,6 +179,18 @@ def read_transcript(
         speakers=speakers,
         placeholder=placeholder_notice(drafts),
     )
+
+
+def _without_controls(turns: list[Turn]) -> tuple[list[Turn], int]:
+    """The turns with control characters removed from text and speaker, and how many."""
+    removed = 0
+    clean: list[Turn] = []
+    for turn in turns:
+        text, a = remove_controls(turn.text)
+        speaker, b = remove_controls(turn.speaker)
+        removed += a + b
+        clean.append(replace(turn, text=text, speaker=speaker) if a or b else turn)
+    return clean, removed
 
 
 def match_participant(

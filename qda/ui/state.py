@@ -15,6 +15,7 @@ import streamlit as st
 
 from qda.errors import QdaError
 from qda.store import Project, current_user, open_project
+from qda.text import markdown_literal
 
 PROJECT_PATH = "project_path"
 WRAP_ROW = 80  # px: a table row this tall wraps its text over three lines (Streamlit)
@@ -26,13 +27,19 @@ def rows_height(n: int, most: int, row: int = WRAP_ROW) -> int:
 
 
 USER = "user"
-_MARKUP = re.compile(r"([\\\[\]<>!])")
 
 
-def literal(text: str) -> str:
-    """Text from a file or a person (a speaker, a file name, a reason) made safe for
-    Streamlit's Markdown: no link, image or HTML in it can render, load or be clicked."""
-    return _MARKUP.sub(r"\\\1", str(text)).replace("://", ":\\/\\/")
+def file_stem(text: str) -> str:
+    """A name from the project (an interview id, an attribute) made safe as the stem of
+    a downloaded file's name."""
+    return re.sub(r"[^\w-]+", "_", text).strip("_")[:60] or "qda"
+
+
+def literal(text: object) -> str:
+    """Text from a file or a person (a speaker, a segment, a code name, a file name, a
+    reason) made safe for Streamlit's Markdown: no link, image, HTML, LaTeX or icon in
+    it can render, load or be clicked. Every page passes such text through it."""
+    return markdown_literal(text, one_line=False)
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,7 +66,7 @@ def current_project() -> Project | None:
     try:
         return _open(path)
     except QdaError as e:
-        st.error(str(e))
+        st.error(literal(str(e)))
         return None
 
 

@@ -115,7 +115,7 @@ def edit(project, table) -> None:
                 st.session_state["cb_code_next"] = _path_of(project, code.id)
                 flash(f"Moved {code.name} under {parent}.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
     moved_last = st.session_state.get(MOVED)
     if moved_last and moved_last[0] == code.id and c1.button("Undo the move", key="cb_undo_move"):
         st.session_state.pop(MOVED)
@@ -151,7 +151,7 @@ def edit(project, table) -> None:
                 split_code(project, code.id, names.split(","), by=user())
                 flash(f"Split {code.name}.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
     with c4, st.form("cb_delete", border=True):
         move_to = st.selectbox("Move its codings to", ["(nowhere)", *others], key="cb_delete_to")
         drop = st.checkbox("Delete its codings too", key="cb_delete_drop")
@@ -168,7 +168,7 @@ def edit(project, table) -> None:
                 )
                 flash(f"Deleted {code.name}.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
 
 
 def add(project, table) -> None:
@@ -185,7 +185,7 @@ def add(project, table) -> None:
                 )
                 flash(f"Added {name.strip()}.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
 
 
 def import_file(project) -> None:
@@ -201,7 +201,7 @@ def import_file(project) -> None:
     try:
         theirs = read_codebook(f, f.name)
     except QdaError as e:
-        st.error(str(e))
+        st.error(literal(str(e)))
         return
     st.markdown("**Import report**")
     st.text("\n".join(theirs.report.lines()))
@@ -216,8 +216,8 @@ def import_file(project) -> None:
         f"{len(decisions)} changes to decide (tick the ones to take; the others keep ours)."
     )
     for a in additions:
-        st.write(f"➕ {a}")
-    take = {d.key for d in decisions if st.checkbox(f"take: {d}", key=f"cb_take_{d.key}")}
+        st.markdown(literal(f"➕ {a}"))
+    take = {d.key for d in decisions if st.checkbox(literal(f"take: {d}"), key=f"cb_take_{d.key}")}
     if st.button("Merge into this codebook", type="primary", key="cb_do_merge"):
         added, taken = apply_merge(project, theirs, take=take, by=user(), source=f.name)
         flash(merge_summary(added, taken, len(decisions), f.name))
@@ -244,10 +244,14 @@ if table.empty:
     )
 else:
     st.caption(
-        " · ".join(
-            x for x in (info.title or "Codebook", info.version and f"version {info.version}") if x
+        literal(
+            " · ".join(
+                x
+                for x in (info.title or "Codebook", info.version and f"version {info.version}")
+                if x
+            )
+            + f" · {len(table)} codes"
         )
-        + f" · {len(table)} codes"
     )
     left, right = st.columns([3, 2])
     with left:

@@ -109,7 +109,7 @@ names = {v.id: k for k, v in paths.items()}
 for coding in current:
     a, b = st.columns([6, 1])
     part = f" — “{segment.text[coding.span[0] : coding.span[1]]}”" if coding.span else ""
-    a.write(f"• {names[coding.code_id]}{part} ({coding.coder}, {coding.origin})")
+    a.markdown(literal(f"• {names[coding.code_id]}{part} ({coding.coder}, {coding.origin})"))
     if b.button("Remove", key=f"remove_{coding.id}"):
         st.session_state[REMOVED] = project.remove_coding(coding.id)
         flash(f"Removed {names[coding.code_id]}.")
@@ -124,7 +124,7 @@ if (
         project.restore_coding(removed)
         flash(f"{names[removed.code_id]} is back.")
     except QdaError as e:
-        st.error(str(e))
+        st.error(literal(str(e)))
 
 with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
     chosen = st.multiselect(
@@ -149,7 +149,7 @@ with st.form(f"apply_{segment.segment_id}", clear_on_submit=True):
                         project.apply_code(int(segment.segment_id), paths[path].id, coder=user())
             flash(f"Applied {', '.join(chosen)} to turn {turn}.")
         except QdaError as e:
-            st.error(str(e))
+            st.error(literal(str(e)))
 
 segment_memo = project.memo("segment", int(segment.segment_id))
 with st.expander(

@@ -11,7 +11,7 @@ import streamlit as st
 from qda.analysis import TOTAL, Filters, Measure, cooccurrence, crosstab, quotes
 from qda.export import TABLE_WRITERS, build_report, write_table
 from qda.models import AttributeType
-from qda.ui.state import WRAP_ROW, page, rows_height
+from qda.ui.state import WRAP_ROW, file_stem, literal, page, rows_height
 
 MEASURES = {
     Measure.PARTICIPANTS: "participants mentioning (n and %)",
@@ -98,7 +98,7 @@ if not project.codings():
     st.stop()
 by, measure, filters = controls(project)
 table = crosstab(project, by=by, measure=measure, filters=filters)
-st.caption(table.definition)
+st.caption(literal(table.definition))
 labels = list(table.counts.index)
 event = st.dataframe(
     heat(table),
@@ -156,7 +156,7 @@ for col, (fmt, (_, mime)) in zip(buttons, TABLE_WRITERS.items(), strict=True):
     col.download_button(
         f".{fmt}",
         exporter(fmt),
-        file_name=f"crosstab-{by}.{fmt}",
+        file_name=f"crosstab-{file_stem(by)}.{fmt}",
         mime=mime,
         key=f"ct_download_{fmt}",
     )

@@ -56,7 +56,7 @@ def choose_project() -> None:
                 set_project_path(path)
                 st.rerun()
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
     with new_col, st.form("new_project"):
         st.subheader("New project")
         path = st.text_input(
@@ -69,7 +69,7 @@ def choose_project() -> None:
                 set_project_path(path)
                 st.rerun()
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
     with demo_col, st.form("demo_project"):
         st.subheader("Demo study")
         st.caption(
@@ -84,7 +84,7 @@ def choose_project() -> None:
                 set_project_path(path)
                 st.rerun()
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
 
 
 def add_data(project) -> None:
@@ -134,7 +134,7 @@ def add_data(project) -> None:
                 n = import_codebook(project, codebook, by=user(), source=codebook_file.name)
                 flash(f"{n} codes imported.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
     with codings_col:
         codings_file = st.file_uploader("Codings (CSV)", key="up_codings")
         if codings_file and (problem := wrong_kind(codings_file.name, ["csv"],
@@ -145,7 +145,7 @@ def add_data(project) -> None:
                 n = import_codings_csv(project, codings_file, codings_file.name)
                 flash(f"{n} codings applied.")
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
     import_qdpx_file(project)
 
 
@@ -199,8 +199,10 @@ def import_transcript_files(project) -> None:
             )
             unit = "turn" if t.found_turns else "paragraph"
             right.caption(
-                f"Read as {t.format_label}: {plural(len(t.segments), unit)}, "
-                f"{plural(len(t.speakers), 'speaker')}"
+                literal(
+                    f"Read as {t.format_label}: {plural(len(t.segments), unit)}, "
+                    f"{plural(len(t.speakers), 'speaker')}"
+                )
             )
             speakers = [s.speaker for s in t.speakers]
             asking = right.multiselect(
@@ -362,7 +364,7 @@ def import_qdpx_file(project) -> None:
     try:
         names = case_variables(qdpx, qdpx.name)
     except QdaError as e:
-        st.error(str(e))
+        st.error(literal(str(e)))
         return
     guess = next(
         (n for n in names if any(w in n.lower() for w in ("stakeholder", "group", "role"))), None
@@ -386,7 +388,7 @@ def import_qdpx_file(project) -> None:
             )
             flash(" · ".join(report.lines()))
         except QdaError as e:
-            st.error(str(e))
+            st.error(literal(str(e)))
 
 
 def export_qdpx_button(project) -> None:
@@ -437,7 +439,7 @@ def edit_participants(project, participants) -> None:
             n = save_edited_participants(project, records)
             flash(f"{n} participants saved.")
         except QdaError as e:
-            st.error(str(e))
+            st.error(literal(str(e)))
     add_participant(project, participants)
 
 
@@ -462,20 +464,22 @@ def add_participant(project, participants) -> None:
             group = new_group.strip() or picked
             record = {"participant_id": pid, "pseudonym": pseudonym, "stakeholder_group": group}
             if pid.strip() in set(participants.participant):
-                st.error(f"participant '{pid.strip()}' already exists: edit it in the table")
+                st.error(
+                    literal(f"participant '{pid.strip()}' already exists: edit it in the table")
+                )
             else:
                 try:
                     save_edited_participants(project, [record], source="new participant")
                     flash(f"Participant {pid.strip()} added.")
                 except QdaError as e:
-                    st.error(str(e))
+                    st.error(literal(str(e)))
 
 
 def show_project(project) -> None:
     show_flash()
     summary = project.summary()
-    st.title(summary.name or Path(project_path() or "").name)
-    st.caption(f"Project folder: {project_path()}")
+    st.title(literal(summary.name or Path(project_path() or "").name))
+    st.caption(literal(f"Project folder: {project_path()}"))
     cols = st.columns(5)
     cols[0].metric("Participants", summary.participants)
     cols[1].metric("Interviews", summary.interviews)
@@ -497,7 +501,10 @@ def show_project(project) -> None:
     groups = groups_table(project)
     participants = participants_table(project)
     tabs = st.tabs(
-        [f"{g} ({n})" for g, n in zip(groups.stakeholder_group, groups.participants, strict=True)]
+        [
+            literal(f"{g} ({n})")
+            for g, n in zip(groups.stakeholder_group, groups.participants, strict=True)
+        ]
     )
     for tab, group in zip(tabs, groups.stakeholder_group, strict=True):
         with tab:
@@ -519,10 +526,12 @@ def show_project(project) -> None:
     waiting = participants[(participants.interviews == 0) & (participants.excluded == 0)]
     if not waiting.empty:
         st.caption(
-            f"No interview yet for {len(waiting)} participant(s): "
-            + ", ".join(
-                f"{r.participant} ({r.pseudonym})" if r.pseudonym else r.participant
-                for r in waiting.itertuples()
+            literal(
+                f"No interview yet for {len(waiting)} participant(s): "
+                + ", ".join(
+                    f"{r.participant} ({r.pseudonym})" if r.pseudonym else r.participant
+                    for r in waiting.itertuples()
+                )
             )
         )
 
@@ -553,7 +562,7 @@ if project is None:
     choose_project()
 else:
     with st.sidebar:
-        st.caption(f"Coding as **{user()}**")
+        st.caption(f"Coding as **{literal(user())}**")
         if st.button("Close project", key="close_project"):
             set_project_path(None)
             st.rerun()

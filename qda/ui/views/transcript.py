@@ -15,7 +15,7 @@ from qda.models import SpeakerRole, clock
 from qda.transcribe.loops import find_loops
 from qda.ui.files import wrong_kind
 from qda.ui.memos import memo_box
-from qda.ui.state import WRAP_ROW, flash, literal, page, rows_height, user
+from qda.ui.state import WRAP_ROW, file_stem, flash, literal, page, rows_height, user
 
 PLAY_FROM = "play_from"  # interview id -> (start in seconds, play at once)
 READ, CORRECT = "Read and listen", "Correct"
@@ -201,7 +201,7 @@ def speaker_tools(project, interview, segments) -> None:
         st.download_button(
             "Download",
             buffer.getvalue(),
-            file_name=f"{interview.id}.{fmt}",
+            file_name=f"{file_stem(interview.id)}.{fmt}",
             mime=TRANSCRIPT_WRITERS[fmt][1],
             key="download_transcript",
         )
@@ -239,6 +239,7 @@ def merge_split(project, segments) -> None:
                 speaker = st.radio(
                     "The merged turn is spoken by",
                     [first.speaker, second.speaker],
+                    format_func=literal,
                     key=f"merge_speaker_{first.id}",
                     horizontal=True,
                     help="The two turns have different speakers.",

@@ -136,7 +136,7 @@ def job_list(project) -> None:
     for job in reversed(jobs[-20:]):
         interview = project.interview(job.interview_id)
         cols = st.columns([2, 5, 1])
-        cols[0].markdown(f"**{job.interview_id}** · {literal(interview.source_name)}")
+        cols[0].markdown(f"**{literal(job.interview_id)}** · {literal(interview.source_name)}")
         seconds = job.seconds_left()
         left = f" · about {seconds:.0f} s left" if seconds is not None else ""
         if seconds is None and job.phase.startswith("transcribing"):
@@ -167,7 +167,7 @@ def job_list(project) -> None:
                 ensure_worker(project)
                 st.rerun()
             except QdaError as e:
-                st.error(str(e))
+                st.error(literal(str(e)))
 
 
 project = page("Upload recordings")
