@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -81,6 +82,24 @@ def backup_project(folder: Path, target: Path | None = None) -> BackupSummary:
     return BackupSummary(target, files, target.stat().st_size)
 
 
+def _check_database(path: Path) -> str:
+    """What is wrong with a backed-up database ("" when it is a sound qda project)."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as e:
+        return f"not a database ({e})"
+    if result != "ok":
+        return f"damaged: {result}"
+    if "qda_meta" not in tables:
+        return "not a qda project (a database of another program)"
+    return ""
+
+
 def restore_project(backup: Path, folder: Path) -> Path:
     """Unpack `backup` into the new folder `folder` (refused if it holds a project)."""
     backup, folder = Path(backup).expanduser(), Path(folder).expanduser()
@@ -107,15 +126,18 @@ def restore_project(backup: Path, folder: Path) -> Path:
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
         try:
-            archive.extractall(staging)
-            connection = sqlite3.connect(staging / DB_FILE)
             try:
-                result = connection.execute("PRAGMA integrity_check").fetchone()[0]
-            finally:
-                connection.close()
-            if result != "ok":
+                archive.extractall(staging)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as e:
                 raise InvalidInput(
-                    f"the backed-up database is damaged: {result}", source=str(backup)
+                    f"the backup is damaged ({e}): nothing was restored; use another copy",
+                    source=str(backup),
+                ) from None
+            result = _check_database(staging / DB_FILE)
+            if result:
+                raise InvalidInput(
+                    f"the backed-up database is {result}: nothing was restored; use another copy",
+                    source=str(backup),
                 )
             (staging / MANIFEST).unlink()
             folder.parent.mkdir(parents=True, exist_ok=True)

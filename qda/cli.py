@@ -43,9 +43,10 @@ def _emit(write: Callable[[BinaryIO], None], fmt: str, output: Path | None) -> N
         write(buffer)
         click.echo(buffer.getvalue().decode("utf-8"), nl=False)
         return
+    buffer = io.BytesIO()
+    write(buffer)  # a refused export leaves no empty or partial file behind
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("wb") as f:
-        write(f)
+    output.write_bytes(buffer.getvalue())
     click.echo(f"wrote {output}", err=True)
 
 

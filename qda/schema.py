@@ -356,11 +356,20 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     """An engine for a project database. SQLite gets WAL, foreign keys, and writers
-    that queue (`BEGIN IMMEDIATE`, 30 s busy timeout) instead of failing."""
+    that queue (`BEGIN IMMEDIATE`, 30 s busy timeout) instead of failing. A read-only
+    SQLite engine opens the file as it is (`immutable`) and never writes."""
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_pre_ping=True)
+    if read_only:
+        engine = sa.create_engine(
+            f"sqlite:///file:{url.removeprefix('sqlite:///')}?mode=ro&immutable=1&uri=true",
+            connect_args={"check_same_thread": False},
+        )
+        sa.event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
     memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = sa.create_engine(
         url,

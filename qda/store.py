@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -64,6 +65,7 @@ from qda.schema import (  # noqa: F401 (re-exported: the store's public names)
     make_engine,
     memos_t,
     meta_table,
+    metadata,
     migrate,
     participant_attributes_t,
     participants_t,
@@ -83,10 +85,35 @@ class Project(TranscriptEdits, JobQueue, Deletions):
     class, never through SQL of their own.
     """
 
-    def __init__(self, engine: Engine, root: Path | None = None) -> None:
+    def __init__(self, engine: Engine, root: Path | None = None, *, read_only: bool = False):
         self.engine = engine
         self.root = root
+        self.read_only = read_only
+        self.read_only_reason = (
+            f"the project folder {root} is read-only: nothing was changed. Copy the folder "
+            "somewhere you can write, or ask for write access"
+        )
         self._local = threading.local()
+        if read_only:
+            with self._read() as conn:
+                if schema_version(conn) != len(MIGRATIONS) + 1:
+                    raise ProjectError(
+                        f"the project folder {root} is read-only and its project needs an "
+                        "upgrade to open in this qda: copy the folder somewhere you can write"
+                    )
+            return
+        with self._read() as conn:  # most opens change nothing: no write, even on a full disk
+            tables = set(sa.inspect(conn).get_table_names())
+            if tables and meta_table.name not in tables:
+                raise ProjectError(
+                    f"{engine.url.database or root} holds a database of another program, not a qda "
+                    "project: nothing was changed"
+                )
+            if (
+                schema_version(conn) == len(MIGRATIONS) + 1
+                and _get_meta(conn, "project_id") is not None
+            ):
+                return
         with self.transaction() as conn:
             migrate(conn)
             if _get_meta(conn, "project_id") is None:
@@ -96,6 +123,21 @@ class Project(TranscriptEdits, JobQueue, Deletions):
 
     def __repr__(self) -> str:
         return f"Project({self.root or self.engine.url!s})"
+
+    def check_tables(self) -> None:
+        """Refuse a database that misses tables qda made (changed by another program).
+
+        Raises:
+            ProjectError: naming the missing tables and how to restore a backup.
+        """
+        with self._read() as conn:
+            there = set(sa.inspect(conn).get_table_names())
+        missing = sorted(set(metadata.tables) - there)
+        if missing:
+            raise ProjectError(
+                f"the project database in {self.root or self.engine.url} is damaged: the "
+                f"table(s) {', '.join(missing)} are missing; {RESTORE_HINT}"
+            )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -109,7 +151,13 @@ class Project(TranscriptEdits, JobQueue, Deletions):
         if active is not None:
             yield active
             return
-        with self.engine.connect().execution_options(qda_write=True) as conn, conn.begin():
+        if self.read_only:
+            raise ProjectError(self.read_only_reason)
+        with (
+            _plain_errors(self),
+            self.engine.connect().execution_options(qda_write=True) as conn,
+            conn.begin(),
+        ):
             self._local.conn = conn
             try:
                 yield conn
@@ -122,7 +170,7 @@ class Project(TranscriptEdits, JobQueue, Deletions):
         if active is not None:
             yield active
             return
-        with self.engine.connect() as conn, conn.begin():
+        with _plain_errors(self), self.engine.connect() as conn, conn.begin():
             yield conn
 
     # --- project metadata
@@ -1174,6 +1222,42 @@ def _coding(r: sa.Row) -> Coding:
 
 # --- opening --------------------------------------------------------------------------
 
+RESTORE_HINT = (
+    "restore the last good copy with `qda restore BACKUP FOLDER` (backups are kept in the "
+    "project's backups/ folder and wherever `qda backup` wrote them)"
+)
+
+
+@contextlib.contextmanager
+def _plain_errors(project: Project) -> Iterator[None]:
+    """What the database says when the disk is full, the folder cannot be written or
+    the file is damaged, as a message that says what to do (the change was rolled back)."""
+    try:
+        yield
+    except sa.exc.DatabaseError as e:
+        text = str(e.orig or e).lower()
+        where = project.root or project.engine.url
+        if "disk is full" in text or "disk i/o error" in text:
+            raise ProjectError(
+                f"the disk holding {where} is full (or failing): this change was not saved "
+                "and the project is as it was; free some space and try again"
+            ) from None
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            raise ProjectError(
+                f"the project folder {where} cannot be written (read-only, or its permissions): "
+                "this change was not saved; copy the folder somewhere you can write"
+            ) from None
+        if (
+            "no such table" in text
+            or "no such column" in text
+            or "malformed" in text
+            or ("not a database" in text)
+        ):
+            raise ProjectError(
+                f"the project database in {where} is damaged ({e.orig}): {RESTORE_HINT}"
+            ) from None
+        raise
+
 
 def open_project(path: str | Path, *, create: bool = False) -> Project:
     """Open the project in folder `path` (or at an SQLAlchemy database URL).
@@ -1202,18 +1286,60 @@ def open_project(path: str | Path, *, create: bool = False) -> Project:
             )
         root.mkdir(parents=True, exist_ok=True)
     elif not db.is_file():
-        raise ProjectError(f"{db} is not a qda project: it is a folder, not a database file")
+        raise ProjectError(
+            f"{db} is not a qda project: it is a folder, not a database file; {RESTORE_HINT}"
+        )
     else:
         with db.open("rb") as f:
             if f.read(16) != b"SQLite format 3\x00":
-                raise ProjectError(f"{db} is not a qda project (not an SQLite database)")
+                raise ProjectError(
+                    f"{db} is not a qda project (not an SQLite database): if it was one, it "
+                    f"is damaged; {RESTORE_HINT}"
+                )
+        _refuse_foreign_database(db)
+    read_only = db.exists() and not (os.access(root, os.W_OK) and os.access(db, os.W_OK))
     try:
-        project = Project(make_engine(f"sqlite:///{db}"), root)
+        try:
+            project = Project(
+                make_engine(f"sqlite:///{db}", read_only=read_only), root, read_only=read_only
+            )
+        except ProjectError as e:
+            if read_only or "is full" not in str(e):
+                raise
+            read_only = True  # a full disk: the project can still be read
+            project = Project(make_engine(f"sqlite:///{db}", read_only=True), root, read_only=True)
+            project.read_only_reason = str(e)
+        project.check_tables()
     except sa.exc.DatabaseError as e:
-        raise ProjectError(f"{db} could not be opened as a qda project: {e.orig}") from e
+        raise ProjectError(
+            f"{db} could not be opened as a qda project ({e.orig}): {RESTORE_HINT}"
+        ) from e
+    if read_only:
+        return project
     if (root / MEDIA_DIR / INCOMING).is_dir():  # an import of recordings was cut short
         recover_media(root, {i.media_file for i in project.interviews if i.media_file})
     return project
+
+
+def _refuse_foreign_database(db: Path) -> None:
+    """Refuse, without touching it, an SQLite file of another program."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+    except sqlite3.OperationalError:  # cannot be read this way (a read-only WAL): see below
+        return
+    except sqlite3.DatabaseError as e:
+        raise ProjectError(
+            f"{db} could not be opened as a qda project ({e}): {RESTORE_HINT}"
+        ) from None
+    if tables and meta_table.name not in tables:
+        raise ProjectError(
+            f"{db} holds a database of another program, not a qda project: nothing was changed"
+        )
 
 
 def create_project(path: str | Path, name: str = "") -> Project:

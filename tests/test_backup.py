@@ -61,3 +61,35 @@ def test_cli_backup_and_restore(demo_copy, tmp_path):
     result = CliRunner().invoke(main, ["restore", str(tmp_path / "b.zip"), str(tmp_path / "back")])
     assert result.exit_code == 0, result.output
     assert len(qda.open_project(tmp_path / "back").codings()) == 88
+
+
+def test_a_garbage_backup_is_refused_and_restores_nothing(tmp_path):
+    import sqlite3
+
+    garbage = tmp_path / "garbage.zip"
+    garbage.write_bytes(b"not a zip at all")
+    not_sqlite = tmp_path / "not_sqlite.zip"
+    with zipfile.ZipFile(not_sqlite, "w") as z:
+        z.writestr("qda-backup.json", "{}")
+        z.writestr("project.sqlite", "SQLite format 3\x00" + "x" * 200)
+    sqlite3.connect(tmp_path / "other.sqlite").execute("CREATE TABLE t (x)").connection.commit()
+    foreign = tmp_path / "foreign.zip"
+    with zipfile.ZipFile(foreign, "w") as z:
+        z.writestr("qda-backup.json", "{}")
+        z.write(tmp_path / "other.sqlite", "project.sqlite")
+    damaged = tmp_path / "damaged.zip"
+    data = bytearray(foreign.read_bytes())
+    start = data.find(b"SQLite format 3")
+    data[start + 100 : start + 300] = b"\xff" * 200  # the member's CRC no longer matches
+    damaged.write_bytes(bytes(data))
+    for backup, says in [
+        (garbage, "not a qda backup"),
+        (not_sqlite, "the backed-up database is not a database"),
+        (foreign, "not a qda project (a database of another program)"),
+        (damaged, "the backup is damaged (Bad CRC-32"),
+    ]:
+        result = CliRunner().invoke(main, ["restore", str(backup), str(tmp_path / backup.stem)])
+        assert result.exit_code == 1 and says in result.output, result.output
+        assert "Traceback" not in result.output
+        assert not (tmp_path / backup.stem).exists()
+        assert not (tmp_path / f"{backup.stem}.restoring").exists()

@@ -123,3 +123,16 @@ def test_word_reports_are_on_a4_unless_the_locale_prints_on_letter(report, monke
     monkeypatch.setenv("LC_PAPER", "en_US.UTF-8")
     section = Document(io.BytesIO(written(report, "docx"))).sections[0]
     assert abs(section.page_width - Inches(8.5)) < Cm(0.01)
+
+
+@pytest.mark.parametrize("fmt", ["md", "docx", "xlsx", "csv", "png"])
+def test_a_project_without_codes_has_nothing_to_tabulate(tmp_path, fmt):
+    import qda
+
+    qda.create_project(tmp_path / "empty").close()
+    out = tmp_path / f"t.{fmt}"
+    result = CliRunner().invoke(main, ["crosstab", str(tmp_path / "empty"), "--format", fmt,
+                                       "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "nothing to tabulate: the project has no codes yet" in result.output
+    assert not out.exists()

@@ -6,11 +6,14 @@ import datetime as dt
 import shutil
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 import qda
+from qda.cli import main
 from qda.errors import InvalidInput, NotFound, ProjectError
 from qda.models import (
     AttributeType,
@@ -352,3 +355,81 @@ def test_a_damaged_project_folder_gets_a_message_not_a_traceback(tmp_path):
     other.close()
     with pytest.raises(ProjectError, match="schema version is 'five', not a number"):
         qda.open_project(tmp_path / "other")
+
+
+def test_missing_tables_or_a_foreign_database_say_how_to_restore(tmp_path):
+    project = qda.create_project(tmp_path / "study")
+    project.close()
+    with sqlite3.connect(tmp_path / "study" / DB_FILE) as conn:
+        conn.execute("DROP TABLE memos")
+    conn.close()
+    with pytest.raises(ProjectError, match=r"damaged: the table\(s\) memos are missing") as e:
+        qda.open_project(tmp_path / "study")
+    assert "qda restore BACKUP FOLDER" in str(e.value)
+    (tmp_path / "notes").mkdir()
+    with sqlite3.connect(tmp_path / "notes" / DB_FILE) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+    conn.close()
+    before = (tmp_path / "notes" / DB_FILE).read_bytes()
+    with pytest.raises(ProjectError, match="a database of another program, not a qda project"):
+        qda.open_project(tmp_path / "notes")
+    assert (tmp_path / "notes" / DB_FILE).read_bytes() == before  # no qda tables added
+
+
+def test_a_full_disk_rolls_the_change_back_with_a_message(tmp_path):
+    """SQLite's page limit gives the error a full disk gives (SQLITE_FULL)."""
+    project = qda.create_project(tmp_path / "study")
+    project.save_participant(Participant("P01", "beneficiaries"))
+    with project.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+
+    @sa.event.listens_for(project.engine, "connect")
+    def _small(dbapi_conn, _record):
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+
+    project.engine.dispose()
+    with pytest.raises(ProjectError, match=r"is full .*not saved and the project is as it was"):
+        project.save_participants(
+            [Participant(f"P{k:04d}", "staff " + "x" * 500) for k in range(2, 400)]
+        )
+    assert [p.id for p in project.participants] == ["P01"]
+
+
+def _read_only_mount(folder: Path):
+    """`folder` as a read-only file system (a tmpfs remounted read-only), or None where
+    this machine cannot mount one (not root)."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        return None
+    folder.mkdir(parents=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "none", str(folder)]).returncode:
+        return None
+    return folder
+
+
+def test_a_read_only_project_folder_can_be_read_and_refuses_changes(tmp_path):
+    import subprocess
+
+    source = qda.create_project(tmp_path / "study", name="Pilot")
+    source.save_participant(Participant("P01", "beneficiaries"))
+    source.close()
+    mount = _read_only_mount(tmp_path / "ro")
+    if mount is None:
+        pytest.skip("needs root to mount a read-only file system")
+    try:
+        shutil.copytree(tmp_path / "study", mount / "study")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        result = CliRunner().invoke(main, ["info", str(mount / "study")])
+        assert result.exit_code == 0 and "Pilot" in result.output, result.output
+        project = qda.open_project(mount / "study")
+        assert [p.id for p in project.participants] == ["P01"]
+        with pytest.raises(ProjectError, match="is read-only: nothing was changed"):
+            project.save_participant(Participant("P02", "staff"))
+        project.close()
+        result = CliRunner().invoke(main, ["memo", str(mount / "study"), "--interview", "P01",
+                                           "--set", "x"])  # fmt: skip
+        assert result.exit_code == 1 and "read-only" in result.output, result.output
+    finally:
+        subprocess.run(["umount", "-l", str(mount)])  # lazily: a pooled connection may hold it

@@ -16,6 +16,7 @@ import pandas as pd
 
 from qda.analysis import TOTAL, Crosstab, quotes, scope
 from qda.cells import safe_cell
+from qda.errors import InvalidInput
 from qda.export.paper import new_document
 from qda.store import Project
 from qda.text import markdown_literal, without_controls
@@ -315,4 +316,12 @@ TABLE_WRITERS: dict[str, tuple[Callable[[Report, BinaryIO], None], str]] = {
 def write_table(report: Report, fmt: str, out: BinaryIO) -> None:
     if fmt not in TABLE_WRITERS:
         raise ValueError(f"unknown format '{fmt}' (known: {', '.join(TABLE_WRITERS)})")
+    counts = report.crosstab.counts
+    if counts.empty or not len(counts.columns):
+        raise InvalidInput(
+            "nothing to tabulate: the project has no codes yet (import a codebook and code "
+            "some interviews)"
+            if counts.index.empty
+            else f"nothing to tabulate: no participant has a value for '{report.crosstab.by}'"
+        )
     TABLE_WRITERS[fmt][0](report, out)
