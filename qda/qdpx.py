@@ -46,6 +46,7 @@ import shutil
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -428,7 +429,17 @@ class _Archive:
         return None
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
-        return self.zip.read(info)
+        try:
+            return self.zip.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+            raise self.damaged(info, e) from None
+
+    def damaged(self, info: zipfile.ZipInfo, error: Exception) -> InvalidInput:
+        return InvalidInput(
+            f"the member '{info.filename}' is damaged ({error}): nothing was imported; "
+            "export the project again from the program that made it",
+            source=self.source,
+        )
 
 
 # --- import ------------------------------------------------------------------------------
@@ -540,6 +551,74 @@ def _variable_value(vv: ET.Element) -> object | None:
     return None
 
 
+_SAFE_ID = re.compile(r"^[\w][\w.-]{0,63}$")
+
+
+def _checked_extension(raw: object, report: QdpxReport) -> dict:
+    """The entries of `qda/interviews.json` that are in the form qda writes; an entry
+    that is not (edited by hand, or made to break qda) is left out and said so, and the
+    standard parts of the file are used for that interview."""
+    if not isinstance(raw, dict):
+        report.dropped.append(f"{EXTENSION}: not in the form qda writes; standard parts used")
+        return {}
+    kept: dict = {}
+    roles = {str(r) for r in SpeakerRole}
+    statuses = {str(x) for x in InterviewStatus}
+    for guid, entry in raw.items():
+        problem = _entry_problem(entry, roles)
+        if problem:
+            report.dropped.append(f"{EXTENSION}: the entry {str(guid)[:40]!r} {problem}; "
+                                  "standard parts used for it")  # fmt: skip
+            continue
+        if str(entry.get("status", "imported")) not in statuses:
+            entry["status"] = "imported"
+        for x in entry["segments"]:
+            if x["role"] not in roles:
+                report.fixed.append(
+                    f"{EXTENSION}: speaker role {x['role']!r:.30} read as participant"
+                )
+                x["role"] = str(SpeakerRole.PARTICIPANT)
+        if not isinstance(entry.get("coding_origins", {}), dict):
+            entry["coding_origins"] = {}
+        kept[str(guid)] = entry
+    return kept
+
+
+def _entry_problem(entry: object, roles: set[str]) -> str:
+    if not isinstance(entry, dict):
+        return "is not a mapping"
+    for key in ("interview_id", "participant_id"):
+        value = entry.get(key)
+        if value is not None and not (isinstance(value, str) and _SAFE_ID.match(value)):
+            return f"has an {key} that is not an id ({str(value)[:30]!r})"
+    for key in ("title", "language", "source_name", "status"):
+        if not isinstance(entry.get(key, ""), str):
+            return f"has a {key} that is not text"
+    if not isinstance(entry.get("duration_s"), int | float | None):
+        return "has a duration that is not a number"
+    segments = entry.get("segments")
+    if not isinstance(segments, list):
+        return "has no list of segments"
+    for x in segments:
+        if not isinstance(x, dict) or not isinstance(x.get("speaker", ""), str):
+            return "has a segment that is not in the form qda writes"
+        x.setdefault("speaker", "")
+        x["role"] = str(x.get("role", "participant"))
+        for key in ("start", "end"):
+            if not isinstance(x.get(key), int | float | None) or isinstance(x.get(key), bool):
+                return f"has a segment {key} that is not a number"
+            x.setdefault(key, None)
+        words = x.setdefault("words", [])
+        if not isinstance(words, list) or not all(
+            isinstance(w, list) and len(w) == 3 for w in words
+        ):
+            return "has word timings that are not in the form qda writes"
+        for key in ("text", "original_text"):
+            if not isinstance(x.get(key), str | None):
+                return f"has a segment {key} that is not text"
+    return ""
+
+
 def _interview_id(name: str, taken: set[str]) -> str:
     base = re.sub(r"[^\w.-]+", "-", PurePosixPath(name).stem if "." in name else name).strip("-")
     base = base[:60] or "source"
@@ -599,7 +678,7 @@ def import_qdpx(
     extension: dict = {}
     if archive is not None and (info := archive.find(EXTENSION)) is not None:
         try:
-            extension = json.loads(archive.read(info))
+            extension = _checked_extension(json.loads(archive.read(info)), report)
         except ValueError:
             report.dropped.append(f"{EXTENSION}: not readable JSON; standard parts used")
 
@@ -734,9 +813,12 @@ def import_qdpx(
     case_of: dict[str, str] = {}
     participants: dict[str, Participant] = {}
     for name, guid, values, refs in cases:
-        pid = name or guid[:8]
+        pid = name or re.sub(r"[^0-9a-z]", "", guid)[:8] or "case"
         if not name:
             report.fixed.append(f"a case without a name: called it {pid}")
+        elif len(pid) > 64 or any(c in pid for c in "/\\\n\t"):
+            pid = _interview_id(pid.replace("/", "-").replace("\\", "-"), set(participants))
+            report.fixed.append(f"case '{name[:40]}': its name is no id; called it {pid}")
         group = str(values.pop(group_variable, "")).strip() if group_variable else ""
         pseudonym = str(values.pop("Pseudonym", "") or "")
         participants[pid] = Participant(
@@ -744,6 +826,21 @@ def import_qdpx(
         )
         for ref in refs:
             case_of[ref] = pid
+    before = {p.id: p for p in project.participants}
+    for pid, p in list(participants.items()):
+        old = before.get(pid)
+        if old is None:
+            continue
+        group = p.stakeholder_group
+        if group == NO_GROUP:
+            group = old.stakeholder_group  # the file says nothing about it: keep it
+        elif group != old.stakeholder_group:
+            report.fixed.append(
+                f"participant {pid}: stakeholder group {old.stakeholder_group} → {group}"
+            )
+        participants[pid] = Participant(
+            pid, group, pseudonym=p.pseudonym or old.pseudonym, attributes=p.attributes
+        )
     # stakeholder group kept under its own name when it came from qda
     types = _attribute_types(participants.values(), report)
     taken = {i.id for i in project.interviews}
@@ -787,8 +884,14 @@ def import_qdpx(
             media_file = ""
             if s.media is not None and project.root is not None:
                 suffix = PurePosixPath(s.media.filename).suffix.lower()
-                with archive.zip.open(s.media) as src:
-                    media_file = media.add(f"{interview_id}-{s.guid[:8]}{suffix}", src)
+                if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+                    suffix = ""
+                stem = re.sub(r"[^0-9a-z]", "", s.guid)[:8] or "media"
+                try:
+                    with archive.zip.open(s.media) as src:
+                        media_file = media.add(f"{interview_id}-{stem}{suffix}", src)
+                except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+                    raise archive.damaged(s.media, e) from None
             interview = project.add_interview(
                 pid,
                 drafts,
@@ -996,8 +1099,10 @@ def _parse_time(value: str | None) -> dt.datetime | None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or one no calendar holds (year 1 in UTC−)
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    if not 1900 <= moment.year <= 2200:
+        return None
     return moment

@@ -5,6 +5,7 @@ project that still opens and works afterwards."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import wave
@@ -58,6 +59,76 @@ def _zip_bomb(path: Path) -> None:
         out.writestr("sources/bomb.txt", b"\0" * 60_000_000)  # 60 MB in about 60 kB
 
 
+QDPX_TEXT = "Anna: I never know which button to press.\nInterviewer: Why not?\n"
+
+
+def crafted_qdpx(path: Path, variant: str) -> None:
+    """A small REFI-QDA project made to break an importer in one way: `damaged_member`,
+    `extension_list`, `unknown_role`, `year_one`, `guid_escape` or `no_group` (a case
+    P01 without the group variable)."""
+    guid = "/../../zz" if variant == "guid_escape" else "4F5C0D2E-9A61-4B7C-8D3E-2A1B0C9D8E7F"
+    created = "0001-01-01T00:00:00+05:00" if variant == "year_one" else "2026-03-02T10:00:00Z"
+    group = (
+        ""
+        if variant == "no_group"
+        else '<VariableValue><VariableRef targetGUID="A1B2C3D4-0000-4000-8000-000000000001"/>'
+        "<TextValue>beneficiaries</TextValue></VariableValue>"
+    )
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Crafted" origin="a test">
+  <Users><User guid="A1B2C3D4-0000-4000-8000-0000000000A0" name="anna"/></Users>
+  <CodeBook><Codes>
+    <Code guid="A1B2C3D4-0000-4000-8000-0000000000C0" name="Crafted theme" isCodable="true"/>
+  </Codes></CodeBook>
+  <Variables>
+    <Variable guid="A1B2C3D4-0000-4000-8000-000000000001" name="Stakeholder group"
+              typeOfVariable="Text"/>
+  </Variables>
+  <Cases><Case guid="A1B2C3D4-0000-4000-8000-0000000000B0" name="P01">{group}
+    <SourceRef targetGUID="{guid}"/></Case></Cases>
+  <Sources>
+    <AudioSource guid="A1B2C3D4-0000-4000-8000-0000000000D0" name="P01 crafted"
+                 path="internal://recording.opus">
+      <Transcript guid="{guid}" name="P01 crafted" plainTextPath="internal://text.txt">
+        <SyncPoint guid="A1B2C3D4-0000-4000-8000-0000000000E0" timeStamp="0" position="0"/>
+        <PlainTextSelection guid="A1B2C3D4-0000-4000-8000-0000000000F0"
+                            startPosition="0" endPosition="41"
+                            creatingUser="A1B2C3D4-0000-4000-8000-0000000000A0"
+                            creationDateTime="{created}">
+          <Coding guid="A1B2C3D4-0000-4000-8000-0000000000F1"
+                  creatingUser="A1B2C3D4-0000-4000-8000-0000000000A0"
+                  creationDateTime="{created}">
+            <CodeRef targetGUID="A1B2C3D4-0000-4000-8000-0000000000C0"/>
+          </Coding>
+        </PlainTextSelection>
+      </Transcript>
+    </AudioSource>
+  </Sources>
+</Project>
+"""
+    segments = [
+        {"speaker": "Anna", "role": "boss" if variant == "unknown_role" else "participant",
+         "start": 0.0, "end": 2.0, "text": "I never know which button to press.",
+         "original_text": None, "words": []},
+        {"speaker": "Interviewer", "role": "interviewer", "start": 2.0, "end": 3.0,
+         "text": "Why not?", "original_text": None, "words": []},
+    ]  # fmt: skip
+    entry = {"interview_id": "P01-crafted", "participant_id": "P01", "title": "", "language": "en",
+             "status": "imported", "source_name": "crafted.opus", "duration_s": 3.0,
+             "segments": segments, "coding_origins": {}}  # fmt: skip
+    extension = [] if variant == "extension_list" else {guid.upper(): entry}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("project.qde", qde)
+        z.writestr("sources/text.txt", QDPX_TEXT)
+        z.writestr("sources/recording.opus", b"OggS" + bytes(range(256)) * 8)
+        z.writestr("qda/interviews.json", json.dumps(extension))
+    if variant == "damaged_member":
+        data = bytearray(path.read_bytes())
+        start = data.find(b"project.qde") + len("project.qde") + 40
+        data[start : start + 30] = bytes(30)  # the compressed text of project.qde
+        path.write_bytes(bytes(data))
+
+
 def generate(name: str, path: Path) -> None:
     """Make the generated file `name` at `path`."""
     if name == "audio/truncated.wav":
@@ -106,6 +177,8 @@ def generate(name: str, path: Path) -> None:
             for t in range(300)
         )
         path.write_text("codes:\n" + "".join(themes))
+    elif name.startswith("qdpx/crafted_"):
+        crafted_qdpx(path, Path(name).stem.removeprefix("crafted_"))
     elif name == "qdpx/zip_bomb.qdpx":
         _zip_bomb(path)
     else:
@@ -365,3 +438,22 @@ def test_hostile_text_comes_out_as_text_in_every_export(demo_copy, tmp_path):
 
     text = "\n".join(p.text for p in Document(tmp_path / "P01.docx").paragraphs)
     assert "I said [31m| no  more | ![x](http://h/x)" in text
+
+
+def test_a_crafted_qdpx_keeps_media_inside_the_project_and_groups_it_does_not_name(
+    demo_copy, tmp_path
+):
+    before = {p.id: p.stakeholder_group for p in qda.open_project(demo_copy).participants}
+    for variant in ("guid_escape", "no_group"):
+        path = tmp_path / f"{variant}.qdpx"
+        crafted_qdpx(path, variant)
+        result = CliRunner().invoke(main, ["import-qdpx", str(path), str(demo_copy)])
+        assert result.exit_code == 0, result.output
+    project = qda.open_project(demo_copy)
+    assert project.participant("P01").stakeholder_group == before["P01"]  # not "(no group)"
+    media = (demo_copy / "media").resolve()
+    for interview in project.interviews:
+        if interview.media_file:
+            path = project.media_path(interview).resolve()
+            assert path.is_relative_to(media) and path.exists(), path
+    assert not list(tmp_path.parent.glob("zz*")) and not (demo_copy.parent / "zz").exists()
