@@ -23,7 +23,9 @@ def test_import_qda_leaves_streamlit_and_the_engines_out():
 def test_streamlit_config_file_and_app_flags_agree():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     flat = {
-        f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
+        f"{section}.{key}": str(value).lower()
+        if isinstance(value, bool)
+        else (value if isinstance(value, list) else str(value))
         for section, values in config.items()
         for key, value in values.items()
     }

@@ -178,3 +178,34 @@ def test_the_app_sends_no_usage_statistics_and_serves_this_computer_only():
     assert STREAMLIT_SETTINGS["server.address"] == "localhost"
     config = (REPO / ".streamlit" / "config.toml").read_text()
     assert "gatherUsageStats = false" in config and 'address = "localhost"' in config
+
+
+def _websocket_status(port: int, host: str, origin: str) -> int:
+    """The HTTP status the app answers a WebSocket handshake with (101: connected)."""
+    import base64
+    import socket
+
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: streamlit\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request.encode())
+        status_line = s.recv(4096).split(b"\r\n", 1)[0].decode()
+    return int(status_line.split()[1])
+
+
+def test_a_page_from_another_host_gets_no_connection_to_the_app(demo_copy, tmp_path):
+    """DNS rebinding: a web page elsewhere that points a name of its own at 127.0.0.1
+    reaches the port, but the app refuses the connection that would show the project."""
+    from tests.browser import running_app
+
+    with running_app(demo_copy, tmp_path / "app.log") as url:
+        port = int(url.rsplit(":", 1)[1])
+        assert _websocket_status(port, f"localhost:{port}", url) == 101
+        assert _websocket_status(port, f"127.0.0.1:{port}", f"http://127.0.0.1:{port}") == 101
+        rebound = f"rebind.example:{port}"
+        assert _websocket_status(port, rebound, f"http://{rebound}") == 403
+        assert _websocket_status(port, f"localhost:{port}", "http://203.0.113.9") == 403
