@@ -93,6 +93,8 @@ def test_a_generated_participants_csv_imports_or_changes_nothing(data, delimiter
         assert "\x00" not in p.stakeholder_group
 
 
+CODE_KEYS = ["name", "id", "children", "codes", "examples", "colour", "definition", "codable",
+             "sets", "changelog", "title"]  # fmt: skip
 SCALAR = st.one_of(ODD, st.integers(), st.floats(allow_nan=True), st.booleans(), st.none())
 TREE = st.recursive(
     SCALAR,
@@ -116,7 +118,7 @@ TREE = st.recursive(
                     ]
                 ),
                 ODD,
-            ),  # fmt: skip
+            ),
             children,
             max_size=5,
         ),
