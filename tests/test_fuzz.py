@@ -102,21 +102,7 @@ TREE = st.recursive(
         st.lists(children, max_size=4),
         st.dictionaries(
             st.one_of(
-                st.sampled_from(
-                    [
-                        "name",
-                        "id",
-                        "children",
-                        "codes",
-                        "examples",
-                        "colour",
-                        "definition",
-                        "codable",
-                        "sets",
-                        "changelog",
-                        "title",
-                    ]
-                ),
+                st.sampled_from(CODE_KEYS),
                 ODD,
             ),
             children,
