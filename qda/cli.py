@@ -760,7 +760,7 @@ def import_codings_cmd(project: Path, csv_file) -> None:
     from qda.store import open_project
 
     n = import_codings_csv(open_project(project), csv_file, Path(csv_file.name).name)
-    click.echo(f"{n} codings applied")
+    click.echo(f"{n} new codings applied (codings the project holds already are not added again)")
 
 
 @main.command()

@@ -156,6 +156,9 @@ def generate(name: str, path: Path) -> None:
         _participants(path, 900_000)  # 37 bytes a row: 33 MB
         with path.open("ab") as f:
             f.write(b"X,filler," + b"x" * 20_000_000 + b"\n")
+    elif name == "csv/200001_codings.csv":
+        rows = "".join(f"P01,{1 + k % 5},Access barriers,coder{k}\n" for k in range(200_001))
+        path.write_text("interview,turn,code,coder\n" + rows)
     elif name == "csv/huge_cell.csv":
         path.write_text("participant_id,stakeholder_group,note\nP46,beneficiaries," + "x" * 200_000)
     elif name == "codebooks/nested_350_block.yaml":

@@ -40,7 +40,7 @@ def test_build_a_study_step_by_step(tmp_path):
     codings.write_text(
         "interview,turn,code,coder\nP02,2,Access barriers/Devices and connectivity,anna\n"
     )
-    assert "1 codings applied" in run("import-codings", study, codings).output
+    assert "1 new codings applied" in run("import-codings", study, codings).output
 
     info = run("info", study).output
     assert "My study" in info

@@ -143,7 +143,7 @@ def add_data(project) -> None:
         elif codings_file and st.button("Import codings", key="do_codings"):
             try:
                 n = import_codings_csv(project, codings_file, codings_file.name)
-                flash(f"{n} codings applied.")
+                flash(f"{n} new codings applied (codings already here are not added again).")
             except QdaError as e:
                 st.error(literal(str(e)))
     import_qdpx_file(project)
