@@ -706,17 +706,7 @@ class Project(TranscriptEdits, JobQueue, Deletions):
             ).first()
             if siblings:
                 raise InvalidInput(f"a code named '{name}' already exists at that place")
-            values = {
-                "name": name,
-                "parent_id": code.parent_id,
-                "definition": code.definition,
-                "include_text": code.include,
-                "exclude_text": code.exclude,
-                "examples": json.dumps(list(code.examples), ensure_ascii=False),
-                "colour": code.colour,
-                "position": code.position,
-                "codable": code.codable,
-            }
+            values = _code_row(code)
             exists = conn.execute(
                 sa.select(codes_t.c.id).where(codes_t.c.id == code.id)
             ).scalar_one_or_none()
@@ -762,21 +752,7 @@ class Project(TranscriptEdits, JobQueue, Deletions):
                             f"'{code.name}' cannot be placed under itself or its own child"
                         )
                     ancestor, steps = final.get(ancestor, ("", None))[1], steps + 1
-            rows = [
-                {
-                    "id": code.id,
-                    "name": code.name.strip(),
-                    "parent_id": code.parent_id,
-                    "definition": code.definition,
-                    "include_text": code.include,
-                    "exclude_text": code.exclude,
-                    "examples": json.dumps(list(code.examples), ensure_ascii=False),
-                    "colour": code.colour,
-                    "position": code.position,
-                    "codable": code.codable,
-                }
-                for code in codes
-            ]
+            rows = [{"id": code.id, **_code_row(code)} for code in codes]
             new = [r for r in rows if r["id"] not in existing]
             changed = [{**r, "code_id": r["id"]} for r in rows if r["id"] in existing]
             if new:
@@ -1190,6 +1166,21 @@ def _segment(r: sa.Row) -> Segment:
         end=r.end_s,
         words=tuple(tuple(w) for w in json.loads(r.words)),
     )
+
+
+def _code_row(code: Code) -> dict[str, object]:
+    """The column values of a code (all but its id)."""
+    return {
+        "name": code.name.strip(),
+        "parent_id": code.parent_id,
+        "definition": code.definition,
+        "include_text": code.include,
+        "exclude_text": code.exclude,
+        "examples": json.dumps(list(code.examples), ensure_ascii=False),
+        "colour": code.colour,
+        "position": code.position,
+        "codable": code.codable,
+    }
 
 
 def _code(r: sa.Row) -> Code:
