@@ -692,3 +692,21 @@ def test_a_file_dropped_in_the_wrong_place_says_what_it_is_and_where_it_goes(
         "book.qdc is a REFI-QDA codebook, not a participants table: import a codebook on "
         "the Codebook page."
     ]
+
+
+def test_a_change_the_project_refuses_is_a_message_not_an_exception(demo_copy, monkeypatch):
+    from qda.errors import ProjectError
+    from qda.store import Project
+
+    def refuse(self, *args, **kwargs):
+        raise ProjectError(f"the project folder {self.root} is read-only: nothing was changed")
+
+    monkeypatch.setattr(Project, "set_memo", refuse)
+    monkeypatch.setenv("QDA_PROJECT", str(demo_copy))
+    at = open_page(start(), "coding")
+    at.selectbox(key="coding_interview").set_value("P01").run()
+    segment = qda.open_project(demo_copy).segments("P01")[0]
+    at.text_area(key=f"memo_text_segment_{segment.id}").input("A note.")
+    at.button(key=f"FormSubmitter:memo_segment_{segment.id}-Save memo").click().run()
+    assert not at.exception, at.exception
+    assert any("is read-only: nothing was changed" in shown(e.value) for e in at.error)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from qda.errors import QdaError
 from qda.privacy import private_temp_dir
-from qda.ui.state import keep_worker_running
+from qda.ui.state import keep_worker_running, literal
 
 PAGES = Path(__file__).parent / "views"
 
@@ -32,7 +33,10 @@ def main() -> None:
     page = st.navigation(pages)
     private_temp_dir()
     keep_worker_running()
-    page.run()
+    try:
+        page.run()
+    except QdaError as e:  # a change the project refused (a read-only or full disk, …)
+        st.error(literal(str(e)))
 
 
 if __name__ == "__main__":
