@@ -106,3 +106,11 @@ def demo_copy(demo_path: Path, tmp_path: Path) -> Path:
 
 def as_file(text: str, encoding: str = "utf-8") -> io.BytesIO:
     return io.BytesIO(text.encode(encoding))
+
+
+def shown(markdown: object) -> str:
+    """What a reader sees of Markdown made literal (`qda.text.markdown_literal`): the
+    escapes and the invisible word joiners gone."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import qda
 from qda.audio import SAMPLE_RATE, load_audio
 from qda.cli import main
-from tests.conftest import RECORDINGS, REPO
+from tests.conftest import RECORDINGS, REPO, shown
 from tests.test_audio import _wav_bytes, encode
 
 pytestmark = pytest.mark.slow  # a 3-hour recording, 100,000 participants, the app
@@ -342,7 +342,7 @@ def test_the_app_says_what_is_wrong_and_keeps_working(demo_copy, monkeypatch):
         if button:
             at.button(key=button).click().run()
         assert not at.exception, (name, at.exception)
-        errors = "\n".join(e.value for e in at.error)
+        errors = "\n".join(shown(e.value) for e in at.error)
         assert Path(name).name in errors, (name, errors)
         assert CASES[name]["says"][0].split(": ", 1)[-1][:40] in errors, (name, errors)
         assert snapshot(demo_copy) == before, name
@@ -374,7 +374,7 @@ def test_the_app_refuses_bad_recordings_and_adds_the_good_one(demo_copy, monkeyp
         at.selectbox(key=f"rec_participant_{n}").set_value("P15")
     at.button(key="start_transcription").click().run()
     assert not at.exception, at.exception
-    errors = "\n".join(e.value for e in at.error)
+    errors = "\n".join(shown(e.value) for e in at.error)
     assert "empty.mp3 was not added: empty.mp3: the file is empty" in errors
     assert "random_bytes.mp3 was not added: random_bytes.mp3: not an audio" in errors
     project = qda.open_project(demo_copy)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import qda
-from tests.conftest import REPO
+from tests.conftest import REPO, shown
 
 APP = str(REPO / "app.py")
 
@@ -31,11 +29,6 @@ def start(**env) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def shown(markdown: object) -> str:
-    """What a reader sees of Markdown made literal: escapes and word joiners gone."""
-    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:
