@@ -61,7 +61,7 @@ def test_the_journey_from_the_command_line(tmp_path):
         encoding="utf-8",
     )
     out = run("import-codings", "study", "codings.csv", cwd=tmp_path)
-    assert "2 codings" in out
+    assert "2 new codings applied" in out
 
     found = json.loads(run("suggest", "study", "--codes", "--format", "json", cwd=tmp_path))
     suggestions = found["suggestions"]
