@@ -1128,17 +1128,36 @@ def quotes(project, code_name, value, by_attribute) -> None:
 @click.option("--top", default=3, show_default=True)
 @click.option(
     "--order",
-    type=click.Choice(["best", "transcript"]),
+    type=click.Choice(["best", "uncertain", "transcript"]),
     default="transcript",
     show_default=True,
-    help="--codes: segments whose best code fits best first, or interview by interview.",
+    help="--codes: segments whose best code fits best first, the least sure first (the "
+    "decisions that teach the scorer most), or interview by interview.",
+)
+@click.option(
+    "--min-chance",
+    type=click.FloatRange(0, 1),
+    help="--codes: show a segment's suggestions only when the chance that its first code "
+    "is right is at least this (default: the threshold measured on the project's coding; "
+    "0 shows every segment).",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True
 )
 @_errors_as_messages
 def suggest(
-    project, codes_mode, themes_mode, refine_mode, seed, topics, interview, model, top, order, fmt
+    project,
+    codes_mode,
+    themes_mode,
+    refine_mode,
+    seed,
+    topics,
+    interview,
+    model,
+    top,
+    order,
+    min_chance,
+    fmt,
 ) -> None:
     """Suggestions: codes that fit uncoded segments (--codes), new themes (--themes), or
     codes to merge or split (--refine)."""
@@ -1147,7 +1166,7 @@ def suggest(
 
     from qda.cells import safe_cell
     from qda.store import open_project
-    from qda.suggest.codefit import suggest_codes, suggestion_queue
+    from qda.suggest.codefit import calibrate, suggest_codes, suggestion_queue
     from qda.suggest.embed import load_embedder
 
     if sum((codes_mode, themes_mode, refine_mode)) != 1:
@@ -1224,7 +1243,17 @@ def suggest(
                 for r in rows
             )
         return
-    found = suggest_codes(p, load_embedder(model), top=top, interview_id=interview)
+    embedder = load_embedder(model)
+    calibration = calibrate(p, embedder)
+    click.echo(
+        f"{calibration.describe()}"
+        + (f"; showing chances of at least {min_chance:.2f}" if min_chance is not None else ""),
+        err=True,
+    )
+    found = suggest_codes(
+        p, embedder, top=top, interview_id=interview, min_chance=min_chance,
+        calibration=calibration,
+    )  # fmt: skip
     rows = []
     for segment_id, options in suggestion_queue(found, order=order):
         segment = p.segment(segment_id)
@@ -1235,13 +1264,21 @@ def suggest(
                 "turn": segment.index + 1,
                 "code": s.code_path,
                 "score": round(s.score, 4),
+                "chance": round(s.chance, 3),
+                "passage": s.passage,
                 "text": segment.text,
                 "nearest_coded_example": s.reasons[0].text if s.reasons else "",
             }
             for s in options
         ]
     if fmt == "json":
-        click.echo(json.dumps({"model": model, "suggestions": rows}, ensure_ascii=False, indent=2))
+        data = {
+            "model": model,
+            "threshold": round(calibration.threshold, 3),
+            "precision_at_threshold": round(calibration.precision, 3),
+            "suggestions": rows,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     writer = csv_module.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["segment_id"])
     writer.writeheader()

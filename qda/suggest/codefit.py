@@ -19,6 +19,14 @@ import numpy as np
 from qda.models import Code, Decision, SpeakerRole
 from qda.store import Project
 from qda.suggest.embed import Embedder, cached_embeddings
+from qda.suggest.hybrid import (
+    Calibration,
+    HybridScorer,
+    Vectors,
+    Vocabulary,
+    code_text,
+    fit_calibration,
+)
 
 DESCRIPTION_WEIGHT = 1.0  # weight of the description against the mean coded example
 
@@ -36,8 +44,10 @@ class CodeSuggestion:
     segment_id: int
     code_id: str
     code_path: str
-    score: float  # cosine similarity of the segment to the code's prototype
-    reasons: tuple[Reason, ...]  # the nearest segments already coded with the code
+    score: float  # the hybrid score: summed standardised similarities (qda.suggest.hybrid)
+    reasons: tuple[Reason, ...]  # the nearest passages already coded with the code
+    chance: float = 0.0  # calibrated chance that the code is right (as a first code)
+    passage: str = ""  # the sentence of the segment that fits the code best
 
 
 def describe_code(path: str, definition: str, include: str, examples: tuple[str, ...]) -> str:
@@ -94,6 +104,98 @@ def code_space(project: Project, embedder: Embedder) -> CodeSpace:
     return CodeSpace(leaves, paths, np.stack(rows), members, example_ids, examples)
 
 
+@dataclass
+class Training:
+    """What the scorer learns from: the codable codes, their texts, and every passage
+    coded with them (a coded span is its own passage; a whole segment its text)."""
+
+    codes: list[Code]
+    paths: dict[str, str]
+    vocabulary: Vocabulary
+    own: Vectors  # the codes' texts
+    pool: Vectors  # the coded passages
+    pool_segments: list[int]  # the segment of each passage
+    pool_texts: list[str]
+    examples: dict[str, list[int]]  # code id -> rows of `pool`
+
+    def scorer(self, leave_out: set[int] = frozenset()) -> HybridScorer:
+        """Fitted on every passage but those of the segments in `leave_out`."""
+        examples = {
+            code: [r for r in rows if self.pool_segments[r] not in leave_out]
+            for code, rows in self.examples.items()
+        }
+        return HybridScorer.fit(
+            self.vocabulary, [c.id for c in self.codes], self.own, examples, self.pool
+        )
+
+
+def training(project: Project, embedder: Embedder, corpus: list[str]) -> Training:
+    paths = {v.id: k for k, v in project.code_paths().items()}
+    codes = [c for c in project.codes if c.codable]
+    frame = project.segment_frame()
+    analysed = set(frame.segment_id[~frame.excluded.astype(bool)].tolist())
+    wanted = {c.id for c in codes}
+    codings = [c for c in project.codings() if c.segment_id in analysed and c.code_id in wanted]
+    texts = project.segment_texts(sorted({c.segment_id for c in codings}))
+    passages: dict[tuple[int, str], int] = {}
+    pool_segments: list[int] = []
+    pool_texts: list[str] = []
+    examples: dict[str, list[int]] = {}
+    for c in codings:
+        text = texts[c.segment_id]
+        passage = text[c.span[0] : c.span[1]] if c.span else text
+        key = (c.segment_id, passage)
+        if key not in passages:
+            passages[key] = len(pool_texts)
+            pool_segments.append(c.segment_id)
+            pool_texts.append(passage)
+        row = passages[key]
+        if row not in examples.setdefault(c.code_id, []):
+            examples[c.code_id].append(row)
+    own_texts = [code_text(paths[c.id], c.definition, c.include, c.examples) for c in codes]
+    vocabulary = Vocabulary.fit([*corpus, *own_texts])
+    own = vocabulary.vectors(own_texts, cached_embeddings(project, embedder, own_texts, query=True))
+    pool = vocabulary.vectors(pool_texts, cached_embeddings(project, embedder, pool_texts))
+    return Training(codes, paths, vocabulary, own, pool, pool_segments, pool_texts, examples)
+
+
+def calibrate(project: Project, embedder: Embedder, data: Training | None = None) -> Calibration:
+    """How often the first code is right at each score, measured on the project's own
+    coding: five folds of coded segments, each scored by a scorer that did not see it,
+    and the participant turns of coded interviews that nobody coded, which no code
+    should be offered for."""
+    segments = [
+        s for s in project.segments(analysed_only=True) if s.role is not SpeakerRole.INTERVIEWER
+    ]
+    data = data or training(project, embedder, [s.text for s in segments])
+    truth: dict[int, set[str]] = {}
+    for code, rows in data.examples.items():
+        for row in rows:
+            truth.setdefault(data.pool_segments[row], set()).add(code)
+    coded_interviews = {s.interview_id for s in segments if s.id in truth}
+    negatives = [s for s in segments if s.interview_id in coded_interviews and s.id not in truth]
+    held = sorted(truth)
+    if len(held) < 5:
+        return fit_calibration(np.zeros(0), np.zeros(0, bool))
+    by_id = {s.id: s for s in segments}
+    order = np.random.default_rng(0).permutation(len(held))
+    top, right = [], []
+    ids = [c.id for c in data.codes]
+    for fold in range(5):
+        out = {held[k] for k in order[fold::5]}
+        scorer = data.scorer(leave_out=out)
+        test = [by_id[i] for i in sorted(out) if i in by_id]
+        test += [n for k, n in enumerate(negatives) if k % 5 == fold]
+        vectors = data.vocabulary.vectors(
+            [s.text for s in test], cached_embeddings(project, embedder, [s.text for s in test])
+        )
+        for s, row in zip(test, scorer.scores(vectors), strict=True):
+            best = int(np.argmax(row))
+            top.append(float(row[best]))
+            right.append(ids[best] in truth.get(s.id, set()))
+    return fit_calibration(np.asarray(top), np.asarray(right, bool))
+
+
 def suggest_codes(
     project: Project,
     embedder: Embedder,
@@ -101,52 +203,74 @@ def suggest_codes(
     top: int = 3,
     interview_id: str | None = None,
     reasons: int = 2,
+    min_chance: float | None = None,
+    calibration: Calibration | None = None,
 ) -> list[CodeSuggestion]:
-    """The `top` codes for every participant segment not yet coded (leaf codes only)."""
+    """The `top` codes for every participant segment not yet coded, with the chance the
+    first is right and the passage that fits. A segment whose first code's chance is
+    below `min_chance` (by default the project's calibrated threshold) gets none."""
     coded_segments = {c.segment_id for c in project.codings()}
+    every = [
+        s for s in project.segments(analysed_only=True) if s.role is not SpeakerRole.INTERVIEWER
+    ]
     targets = [
         s
-        for s in project.segments(interview_id, analysed_only=True)
-        if s.role is not SpeakerRole.INTERVIEWER and s.id not in coded_segments
+        for s in every
+        if s.id not in coded_segments and (interview_id is None or s.interview_id == interview_id)
     ]
-    if not targets or not project.codes:
+    if not targets or not any(c.codable for c in project.codes):
         return []
-    space = code_space(project, embedder)
-    if not space.leaves:
-        return []
+    data = training(project, embedder, [s.text for s in every])
+    calibration = calibration or calibrate(project, embedder, data)
+    floor = calibration.threshold if min_chance is None else min_chance
+    scorer = data.scorer()
     rejected = {
         (d.segment_id, d.code_id)
         for d in project.suggestion_decisions()
         if d.decision is Decision.REJECTED
     }
-    example_texts = project.segment_texts(space.example_ids)
     frame = project.segment_frame()
     owner = dict(zip(frame.segment_id, frame.interview, strict=True))
     target_vectors = cached_embeddings(project, embedder, [s.text for s in targets])
-    scores = target_vectors @ space.matrix.T
+    scores = scorer.scores(data.vocabulary.vectors([s.text for s in targets], target_vectors))
     out: list[CodeSuggestion] = []
     for position, (s, row) in enumerate(zip(targets, scores, strict=True)):
-        order = [j for j in np.argsort(-row) if (s.id, space.leaves[j].id) not in rejected][:top]
+        order = [j for j in np.argsort(-row) if (s.id, data.codes[j].id) not in rejected][:top]
+        if not order or calibration.chance(float(row[order[0]])) < floor:
+            continue  # no code fits well enough: left for the new-theme candidates
         for j in order:
-            code = space.leaves[j]
-            members = space.members[code.id]
+            code = data.codes[j]
+            members = data.examples.get(code.id) or []
             near: list[Reason] = []
             if members:
-                sims = space.examples[members] @ target_vectors[position]
+                sims = data.pool.meaning[members] @ scorer_vector(target_vectors[position])
                 for k in np.argsort(-sims)[:reasons]:
-                    segment_id = space.example_ids[members[k]]
+                    row_k = members[k]
+                    segment_id = data.pool_segments[row_k]
                     near.append(
                         Reason(
-                            segment_id, owner[segment_id], example_texts[segment_id], float(sims[k])
+                            segment_id, owner[segment_id], data.pool_texts[row_k], float(sims[k])
                         )
                     )
             out.append(
-                CodeSuggestion(s.id, code.id, space.paths[code.id], float(row[j]), tuple(near))
+                CodeSuggestion(
+                    s.id,
+                    code.id,
+                    data.paths[code.id],
+                    float(row[j]),
+                    tuple(near),
+                    chance=calibration.chance(float(row[j])),
+                    passage=scorer.passage(s.text, code.id),
+                )
             )
     return out
 
 
-ORDERS = ("best", "transcript")  # best fit first, or interview by interview, turn by turn
+def scorer_vector(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+ORDERS = ("best", "uncertain", "transcript")  # best fit first, least sure first, or in turns
 
 
 def suggestion_queue(
@@ -162,4 +286,6 @@ def suggestion_queue(
     items = list(grouped.items())
     if order == "best":
         items.sort(key=lambda item: -max(o.score for o in item[1]))  # stable: ties keep turns
+    elif order == "uncertain":  # the decisions that teach the scorer most come first
+        items.sort(key=lambda item: abs(max(o.chance for o in item[1]) - 0.5))
     return items
