@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -373,11 +375,20 @@ def test_suggestions_page_accepts_a_code(demo_copy, monkeypatch):
         assert time.monotonic() < deadline and runs(project, "embed")[0].status != "failed"
         time.sleep(0.5)
     at.run()
+    # the threshold measured on the project's coding, and what it hides
+    (floor,) = [x for x in at.slider if x.key.startswith("sg_floor_")]
+    assert 0 <= floor.value <= 1
+    assert any("suggestions with a chance of at least" in shown(c.value) for c in at.caption)
+    every = {b.key for b in at.button if b.key and b.key.startswith("sg_accept_")}
+    floor.set_value(0.0).run()
+    assert every <= {b.key for b in at.button if b.key and b.key.startswith("sg_accept_")}
+    assert re.search(r"`\d+%` \*\*", " ".join(m.value for m in at.markdown))  # the chance
     at.selectbox(key="sg_interview").set_value("P04").run()
     accept = next(b for b in at.button if b.key and b.key.startswith("sg_accept_"))
     segment_id = int(accept.key.split("_")[2])
     accept.click().run()
     assert at.success[0].value.startswith("Coded turn")
+    assert any("1 suggestions accepted, 0 rejected" in shown(c.value) for c in at.caption)
     (coding,) = [c for c in qda.open_project(demo_copy).codings() if c.segment_id == segment_id]
     assert coding.origin == "suggestion"
     # the accepted segment left the queue; its undo takes the coding back out
@@ -387,9 +398,9 @@ def test_suggestions_page_accepts_a_code(demo_copy, monkeypatch):
     assert any(b.key == accept.key for b in at.button)
     # one queue over every interview, best fit first
     at.selectbox(key="sg_interview").set_value("all interviews").run()
-    shown = {b.key.split("_")[2] for b in at.button if b.key and b.key.startswith("sg_accept_")}
-    owners = {qda.open_project(demo_copy).segment(int(i)).interview_id for i in shown}
-    assert len(shown) == 10 and len(owners) > 1
+    on_page = {b.key.split("_")[2] for b in at.button if b.key and b.key.startswith("sg_accept_")}
+    owners = {qda.open_project(demo_copy).segment(int(i)).interview_id for i in on_page}
+    assert len(on_page) == 10 and len(owners) > 1
 
 
 def test_a_qdpx_project_file_is_imported_into_a_new_project(tmp_path, demo_path):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from qda.models import Decision, clock
 from qda.search import context
-from qda.suggest.codefit import suggest_codes, suggestion_queue
+from qda.suggest.codefit import calibrate, suggest_codes, suggestion_queue
 from qda.suggest.embed import not_cached
 from qda.suggest.runs import mark_abandoned, participant_texts, runs, start_embedding
 from qda.ui.state import background, current_project, embedder, flash, literal, page, user
@@ -31,8 +31,12 @@ c1, c2, c3 = st.columns([2, 2, 2])
 interview_id = c1.selectbox("Interview", [ALL, *interviews], key="sg_interview")
 order = c2.selectbox(
     "Order",
-    ["best", "transcript"],
-    format_func={"best": "best fit first", "transcript": "interview by interview"}.get,
+    ["best", "uncertain", "transcript"],
+    format_func={
+        "best": "best fit first",
+        "uncertain": "least sure first (your decisions teach the most)",
+        "transcript": "interview by interview",
+    }.get,
     key="sg_order",
 )
 MODELS = ["e5-small", "minilm", "minilm-static"]
@@ -43,8 +47,9 @@ model = c3.selectbox(
     key=f"sg_model_{project.id}",
     on_change=lambda: project.set_embedding_model(st.session_state[f"sg_model_{project.id}"]),
     help="e5-small reads English, Danish and French; minilm only English; minilm-static "
-    "(English) is a hundred times faster and somewhat less exact, for very large studies "
-    "(prepared once, about 30 s). The choice is kept for the project.",
+    "(English) is a hundred times faster but on a real study ranked codes no better than "
+    "chance: use it for topics on very large studies, not for code fit. The choice is kept "
+    "for the project.",
 )
 BACKGROUND_ABOVE = 48  # segments to embed before the work goes to the background
 
@@ -84,10 +89,16 @@ LAST = "sg_last"  # the last accept or reject, for its undo
 def scored(path: str, model: str, interview: str, order: str, revision: str) -> list:
     """The queue as scored for one state of the project (shared by every session and
     reload until the project changes; never mutated)."""
+    p = current_project()
+    calibration = calibrate(p, embedder(model))
     found = suggest_codes(
-        current_project(), embedder(model), interview_id=None if interview == ALL else interview
+        p,
+        embedder(model),
+        interview_id=None if interview == ALL else interview,
+        min_chance=0.0,
+        calibration=calibration,
     )
-    return suggestion_queue(found, order=order)
+    return suggestion_queue(found, order=order), calibration
 
 
 def queue() -> list:
@@ -98,8 +109,8 @@ def queue() -> list:
     kept = st.session_state.get(QUEUE)
     if kept is None or kept["key"] != key or kept["revision"] != revision:
         with st.spinner("Scoring the segments not yet coded (only new text is embedded)…"):
-            items = list(scored(*key, revision))
-        kept = {"key": key, "revision": revision, "items": items}
+            items, calibration = scored(*key, revision)
+        kept = {"key": key, "revision": revision, "items": list(items), "calibration": calibration}
         st.session_state[QUEUE] = kept
         st.session_state["sg_shown"] = PAGE
     return kept["items"]
@@ -135,7 +146,30 @@ def undo_last() -> None:
 
 def code_fit() -> None:
     """The queue: one fragment, so that an accept or reject redraws only this part."""
-    items = queue()
+    every = queue()
+    calibration = st.session_state[QUEUE]["calibration"]
+    floor = st.slider(
+        "Show suggestions whose chance of being right is at least",
+        0.0,
+        1.0,
+        value=float(round(calibration.threshold, 2)),
+        step=0.01,
+        key=f"sg_floor_{round(calibration.threshold, 2)}",
+        help="The chance is measured on this project's own coding: turns already coded, "
+        "each scored by a scorer that did not see it. The starting value is where the "
+        "suggestions shown were right most often.",
+    )
+    st.caption(literal(calibration.describe()))
+    items = [(i, o) for i, o in every if max(x.chance for x in o) >= floor]
+    decisions = project.suggestion_decisions()
+    accepted = sum(1 for d in decisions if d.decision is Decision.ACCEPTED)
+    if decisions:
+        st.caption(f"{accepted} suggestions accepted, {len(decisions) - accepted} rejected so far.")
+    if len(every) > len(items):
+        st.caption(
+            f"{len(every) - len(items)} segments have no code above that chance: no code "
+            "fits them well (a new theme? see the topics below)."
+        )
     last = st.session_state.get(LAST)
     if last is not None:
         a, b = st.columns([6, 1])
@@ -179,7 +213,11 @@ def code_fit() -> None:
                     if option.reasons
                     else ""
                 )
-                a.markdown(f"`{option.score:.3f}` **{literal(option.code_path)}**{literal(reason)}")
+                a.markdown(
+                    f"`{option.chance:.0%}` **{literal(option.code_path)}**{literal(reason)}"
+                )
+                if option.passage and option.passage != segment.text.strip():
+                    a.caption(literal(f"fits: “{option.passage}”"))
                 b.button(
                     "Accept",
                     key=f"sg_accept_{segment_id}_{option.code_id}",
