@@ -1,173 +1,203 @@
-"""Code-fit suggestions against a keyword-matching baseline, on a coded study.
+"""Code-fit suggestions against simple baselines, on studies coded by people.
 
-Hides a share of the study's codings (whole segments, seeded), asks for suggestions
-for those segments, and prints precision@1 (the first suggestion is one of the
-hidden codes) and recall@3 (hidden codings found among the top three), next to a
-baseline that ranks codes by the words a segment shares with the code's name,
-definition, when-to-use text and examples.
+    python bench/suggest.py [--qdpx FILE ...] [--model e5-small]
 
-    python bench/suggest.py [PROJECT] [--hide 0.3] [--model e5-small]
+For each study (the demo study, and each REFI-QDA project given; by default QualCoder's
+coded demo project in ../shared/refi-qda/examples/ when it is there), every coded
+segment is held out in turn: leave one interview out when two or more interviews are
+coded, else five folds of segments. Each method ranks the codable codes for the held-out
+segments from the other segments' coding and the codes' own text. Printed per method:
 
-Without PROJECT it builds the demo study in a temporary folder.
+- P@1: the first code is one the person applied;
+- R@3: the share of the person's codes among the first three;
+- hub: the most any code is ranked first, as a multiple of its share of the codings
+  (1 is fair; a code ranked first everywhere is a hub);
+
+and, for qda's scorer, the precision of what is shown at the threshold calibrated on
+the held-out scores (the participant turns of coded interviews that nobody coded count
+as "no code fits": a suggestion there is wrong), with the share of turns that get one.
+
+Baselines: keyword overlap with the code's name and text; TF-IDF nearest centroid of
+the coded segments; TF-IDF centroid plus the code's name and text. Also the earlier
+recipe: the embedding of the code's description plus the mean coded example.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import sys
 import tempfile
-import time
+from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-
-STOP = set(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "not",
-        "of",
-        "on",
-        "or",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "which",
-        "who",
-        "will",
-        "with",
-        "you",
-        "your",
-        "og",
-        "at",
-        "det",
-        "er",
-        "en",
-        "et",
-        "de",
-        "den",
-        "til",
-        "på",
-        "med",
-        "som",
-        "af",
-        "le",
-        "la",
-        "les",
-        "des",
-        "un",
-        "une",
-        "du",
-        "est",
-        "pour",
-        "que",
-        "qui",
-        "pas",
-    ]
-)
+QUALCODER = REPO.parent / "shared" / "refi-qda" / "examples" / "qc__demo__qc1.3.2.qdpx"
 
 
 def words(text: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", text.lower()) if w not in STOP and len(w) > 2}
+    from qda.suggest.stopwords import STOP_WORDS
+
+    return {w for w in re.findall(r"\w+", text.lower()) if w not in STOP_WORDS and len(w) > 2}
 
 
-def evaluate(ranked: dict[int, list[str]], truth: dict[int, set[str]]) -> tuple[float, float]:
-    first = sum(1 for s, codes in truth.items() if ranked.get(s, [None])[0] in codes) / len(truth)
-    found = sum(len(set(ranked.get(s, [])[:3]) & codes) for s, codes in truth.items())
-    return first, found / sum(len(c) for c in truth.values())
+def study(name: str, folder: Path, qdpx: Path | None):
+    import qda
+    from qda.demo import build_demo
+    from qda.qdpx import import_qdpx
+
+    if qdpx is None:
+        return build_demo(folder / name)
+    project = qda.create_project(folder / name)
+    with qdpx.open("rb") as f:
+        import_qdpx(project, f, qdpx.name, by="bench")
+    return project
+
+
+def score_study(project, embedder) -> dict[str, dict[str, float]]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    from qda.models import SpeakerRole
+    from qda.suggest.codefit import training
+    from qda.suggest.embed import cached_embeddings
+    from qda.suggest.hybrid import fit_calibration
+
+    segments = [
+        s for s in project.segments(analysed_only=True) if s.role is not SpeakerRole.INTERVIEWER
+    ]
+    data = training(project, embedder, [s.text for s in segments])
+    ids = [c.id for c in data.codes]
+    truth: dict[int, set[str]] = {}
+    for code, rows in data.examples.items():
+        for row in rows:
+            truth.setdefault(data.pool_segments[row], set()).add(code)
+    by_id = {s.id: s for s in segments}
+    held = [i for i in sorted(truth) if i in by_id]
+    interviews = sorted({by_id[i].interview_id for i in held})
+    if len(interviews) >= 2:
+        folds = [{i for i in held if by_id[i].interview_id == x} for x in interviews]
+        how = f"leave one interview out ({len(interviews)} coded interviews)"
+    else:
+        order = np.random.default_rng(0).permutation(len(held))
+        folds = [{held[k] for k in order[f::5]} for f in range(5)]
+        how = "five folds of segments (one coded interview)"
+    coded_interviews = {by_id[i].interview_id for i in held}
+    negatives = [s for s in segments if s.interview_id in coded_interviews and s.id not in truth]
+    codings = Counter(code for codes in truth.values() for code in codes)
+    print(
+        f"  {len(segments)} participant turns, {len(held)} coded, {len(ids)} codable codes, "
+        f"{sum(codings.values())} codings; {how}"
+    )
+
+    own_texts = data.own_texts
+    tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)).fit(
+        [s.text for s in segments] + own_texts
+    )
+    own_tfidf = normalize(tfidf.transform(own_texts))
+    own_words = [words(t) for t in own_texts]
+    old_description = data.own.meaning
+    ranked: dict[str, dict[int, list[str]]] = {}
+    top_scores, right = [], []
+
+    def centroid(matrix, members, own=None, weight=1.0):
+        """Each code's mean coded example (dense rows), plus its own text when given."""
+        dense = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix)
+        mine = None if own is None else (own.toarray() if hasattr(own, "toarray") else own)
+        out = []
+        for n, code in enumerate(ids):
+            rows = members.get(code) or []
+            v = dense[rows].mean(axis=0) if rows else np.zeros(dense.shape[1])
+            if mine is not None:
+                v = v + weight * mine[n] / max(np.linalg.norm(mine[n]), 1e-12)
+            out.append(v / max(np.linalg.norm(v), 1e-12))
+        return np.asarray(out)
+
+    pool_tfidf = normalize(tfidf.transform(data.pool_texts))
+    for fold, out in enumerate(folds):
+        members = {
+            code: [r for r in rows if data.pool_segments[r] not in out]
+            for code, rows in data.examples.items()
+        }
+        test = sorted(out)
+        texts = [by_id[i].text for i in test]
+        x_tfidf = normalize(tfidf.transform(texts)).toarray()
+        x_vectors = cached_embeddings(project, embedder, texts)
+        methods = {
+            "keyword overlap": np.array(
+                [[len(words(t) & w) for w in own_words] for t in texts], dtype=float
+            ),
+            "TF-IDF centroid": x_tfidf @ centroid(pool_tfidf, members).T,
+            "TF-IDF centroid + name": x_tfidf @ centroid(pool_tfidf, members, own_tfidf).T,
+            "embedding prototype (before)": x_vectors
+            @ centroid(data.pool.meaning, members, old_description, 1.0).T,
+        }
+        scorer = data.scorer(leave_out=out)
+        hybrid = scorer.scores(data.vocabulary.vectors(texts, x_vectors))
+        methods["qda hybrid scorer"] = hybrid
+        for name, matrix in methods.items():
+            for segment_id, row in zip(test, matrix, strict=True):
+                ranked.setdefault(name, {})[segment_id] = [ids[j] for j in np.argsort(-row)[:3]]
+        for segment_id, row in zip(test, hybrid, strict=True):
+            top_scores.append(float(row.max()))
+            right.append(ids[int(np.argmax(row))] in truth[segment_id])
+        negative_texts = [s.text for k, s in enumerate(negatives) if k % len(folds) == fold]
+        if negative_texts:
+            vectors = cached_embeddings(project, embedder, negative_texts)
+            for row in scorer.scores(data.vocabulary.vectors(negative_texts, vectors)):
+                top_scores.append(float(row.max()))
+                right.append(False)
+
+    results = {}
+    for name, ranks in ranked.items():
+        p1 = np.mean([ranks[i][0] in truth[i] for i in held])
+        r3 = sum(len(set(ranks[i][:3]) & truth[i]) for i in held) / sum(map(len, truth.values()))
+        firsts = Counter(ranks[i][0] for i in held)
+        hub = max(
+            (n / len(held)) / max(codings[c] / sum(codings.values()), 1 / sum(codings.values()))
+            for c, n in firsts.items()
+        )
+        results[name] = {"P@1": float(p1), "R@3": float(r3), "hub": float(hub)}
+    calibration = fit_calibration(np.asarray(top_scores), np.asarray(right, bool))
+    results["qda hybrid scorer"]["shown precision"] = calibration.precision
+    results["qda hybrid scorer"]["shown share"] = calibration.shown_share
+    results["qda hybrid scorer"]["threshold"] = calibration.threshold
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("project", nargs="?", type=Path)
-    parser.add_argument("--hide", type=float, default=0.3)
+    parser.add_argument("--qdpx", type=Path, nargs="*")
     parser.add_argument("--model", default="e5-small")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    import shutil
-
-    import qda
-    from qda.demo import build_demo
-    from qda.suggest.codefit import describe_code, suggest_codes
     from qda.suggest.embed import load_embedder
 
+    embedder = load_embedder(args.model)
+    studies = [("demo study", None)]
+    for path in args.qdpx if args.qdpx is not None else [QUALCODER]:
+        if path.exists():
+            studies.append((path.stem, path))
+    baselines = ("keyword overlap", "TF-IDF centroid", "TF-IDF centroid + name")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "study"
-        if args.project:
-            shutil.copytree(args.project, path)
-        else:
-            build_demo(path).close()
-        project = qda.open_project(path)
-        coded = sorted({c.segment_id for c in project.codings()})
-        hidden = set(random.Random(args.seed).sample(coded, max(1, int(len(coded) * args.hide))))
-        truth: dict[int, set[str]] = {}
-        for c in project.codings():
-            if c.segment_id in hidden:
-                truth.setdefault(c.segment_id, set()).add(c.code_id)
-                project.remove_coding(c.id)
-        n_hidden = sum(map(len, truth.values()))
-        print(f"{len(coded)} coded segments; {len(hidden)} hidden ({n_hidden} codings)")
-
-        paths = {v.id: k for k, v in project.code_paths().items()}
-        parents = {c.parent_id for c in project.codes}
-        leaves = [c for c in project.codes if c.id not in parents]
-        vocab = {
-            c.id: words(describe_code(paths[c.id], c.definition, c.include, c.examples))
-            for c in leaves
-        }
-        baseline = {}
-        for segment_id in hidden:
-            text = words(project.segment(segment_id).text)
-            scores = sorted(leaves, key=lambda c: (-len(text & vocab[c.id]), paths[c.id]))
-            baseline[segment_id] = [c.id for c in scores]
-
-        embedder = load_embedder(args.model)
-        started = time.perf_counter()
-        ranked: dict[int, list[str]] = {}
-        for s in suggest_codes(project, embedder, top=3):
-            if s.segment_id in hidden:
-                ranked.setdefault(s.segment_id, []).append(s.code_id)
-        seconds = time.perf_counter() - started
-        p1, r3 = evaluate(ranked, truth)
-        b1, b3 = evaluate(baseline, truth)
-        print(f"\n  {'':22s} precision@1  recall@3")
-        print(f"  {args.model + ' suggestions':22s} {p1:11.2f}  {r3:8.2f}   ({seconds:.1f} s)")
-        print(f"  {'keyword baseline':22s} {b1:11.2f}  {b3:8.2f}")
-        print(
-            f"\n  ratio: precision@1 {p1 / max(b1, 1e-9):.1f}x, "
-            f"recall@3 {r3 / max(b3, 1e-9):.1f}x the baseline"
-        )
+        for name, qdpx in studies:
+            print(f"\n{name} ({args.model})")
+            project = study(re.sub(r"\W+", "-", name), Path(folder), qdpx)
+            results = score_study(project, embedder)
+            project.close()
+            best = max(results[b]["P@1"] for b in baselines)
+            print(f"\n  {'method':30s}  P@1    R@3    hub")
+            for method, r in results.items():
+                print(f"  {method:30s} {r['P@1']:.3f}  {r['R@3']:.3f}  {r['hub']:5.1f}")
+            h = results["qda hybrid scorer"]
+            print(
+                f"\n  qda / best baseline: P@1 {h['P@1'] / max(best, 1e-9):.2f}x"
+                f"\n  at the calibrated threshold (chance {h['threshold']:.2f}): "
+                f"{h['shown precision']:.0%} of the suggestions shown are right, "
+                f"{h['shown share']:.0%} of the held-out turns get one"
+            )
 
 
 if __name__ == "__main__":

@@ -113,6 +113,7 @@ class Training:
     paths: dict[str, str]
     vocabulary: Vocabulary
     own: Vectors  # the codes' texts
+    own_texts: list[str]
     pool: Vectors  # the coded passages
     pool_segments: list[int]  # the segment of each passage
     pool_texts: list[str]
@@ -156,7 +157,9 @@ def training(project: Project, embedder: Embedder, corpus: list[str]) -> Trainin
     vocabulary = Vocabulary.fit([*corpus, *own_texts])
     own = vocabulary.vectors(own_texts, cached_embeddings(project, embedder, own_texts, query=True))
     pool = vocabulary.vectors(pool_texts, cached_embeddings(project, embedder, pool_texts))
-    return Training(codes, paths, vocabulary, own, pool, pool_segments, pool_texts, examples)
+    return Training(
+        codes, paths, vocabulary, own, own_texts, pool, pool_segments, pool_texts, examples
+    )
 
 
 def calibrate(project: Project, embedder: Embedder, data: Training | None = None) -> Calibration:
