@@ -19,13 +19,15 @@ pytestmark = pytest.mark.slow
 QDA = str(Path(sys.executable).with_name("qda"))
 
 
-def run(*args: str, cwd: Path) -> str:
+def run(*args: str, cwd: Path, stdout_only: bool = False) -> str:
+    """What a command printed (its messages on standard error too, unless only the
+    data on standard output is wanted)."""
     result = subprocess.run(
         [QDA, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
         env={**__import__("os").environ, "QDA_USER": "batch"},
     )  # fmt: skip
     assert result.returncode == 0, f"qda {' '.join(args)}\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
+    return result.stdout if stdout_only else result.stdout + result.stderr
 
 
 def test_the_journey_from_the_command_line(tmp_path):
@@ -63,10 +65,14 @@ def test_the_journey_from_the_command_line(tmp_path):
     out = run("import-codings", "study", "codings.csv", cwd=tmp_path)
     assert "2 new codings applied" in out
 
-    found = json.loads(run("suggest", "study", "--codes", "--format", "json", cwd=tmp_path))
+    found = json.loads(
+        run("suggest", "study", "--codes", "--format", "json", cwd=tmp_path, stdout_only=True)
+    )
     suggestions = found["suggestions"]
     assert suggestions and all(s["code"] and s["score"] for s in suggestions)
-    themes = json.loads(run("suggest", "study", "--themes", "--format", "json", cwd=tmp_path))
+    themes = json.loads(
+        run("suggest", "study", "--themes", "--format", "json", cwd=tmp_path, stdout_only=True)
+    )
     assert themes["parameters"]["embedding_model"] == "e5-small"
 
     run("crosstab", "study", "--format", "xlsx", "-o", "table.xlsx", cwd=tmp_path)
