@@ -12,6 +12,7 @@ that code. Suggestions the researcher rejected are not shown again.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,10 +264,11 @@ def suggest_codes(
                     float(row[j]),
                     tuple(near),
                     chance=calibration.chance(float(row[j])),
-                    passage=scorer.passage(s.text, code.id),
                 )
             )
-    return out
+    texts = {s.id: s.text for s in targets}
+    found = scorer.passages([(texts[x.segment_id], x.code_id) for x in out])
+    return [dataclasses.replace(x, passage=p) for x, p in zip(out, found, strict=True)]
 
 
 def scorer_vector(vector: np.ndarray) -> np.ndarray:

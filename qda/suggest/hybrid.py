@@ -145,16 +145,34 @@ class HybridScorer:
         ]
         return sum(_z(p) for p in parts)
 
+    def passages(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
+        """For each (text, code id), the sentence of the text whose words are nearest
+        the code (the whole text when it is one sentence). All sentences are read in
+        one pass, so this costs about as much as scoring them."""
+        split = [
+            [x.strip() for x in SENTENCE.split(text.strip()) if x.strip()] for text, _ in pairs
+        ]
+        sentences = [x for parts in split if len(parts) > 1 for x in parts]
+        if not sentences:
+            return [text.strip() for text, _ in pairs]
+        column = {code: n for n, code in enumerate(self.code_ids)}
+        word = self.vocabulary.words.transform(sentences)
+        char = self.vocabulary.chars.transform(sentences)
+        out, start = [], 0
+        for (text, code), parts in zip(pairs, split, strict=True):
+            if len(parts) <= 1:
+                out.append(text.strip())
+                continue
+            rows = slice(start, start + len(parts))
+            start += len(parts)
+            j = column[code]
+            fit = (word[rows] @ self.word[j].T).toarray().ravel()
+            fit = fit + (char[rows] @ self.char[j].T).toarray().ravel()
+            out.append(parts[int(np.argmax(fit))])
+        return out
+
     def passage(self, text: str, code_id: str) -> str:
-        """The sentence of `text` whose words are nearest the code (the whole text when
-        it is one sentence)."""
-        sentences = [s for s in SENTENCE.split(text.strip()) if s.strip()]
-        if len(sentences) <= 1:
-            return text.strip()
-        column = self.code_ids.index(code_id)
-        word = (self.vocabulary.words.transform(sentences) @ self.word[column].T).toarray()
-        char = (self.vocabulary.chars.transform(sentences) @ self.char[column].T).toarray()
-        return sentences[int(np.argmax(word.ravel() + char.ravel()))].strip()
+        return self.passages([(text, code_id)])[0]
 
 
 @dataclass(frozen=True)
