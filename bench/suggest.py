@@ -20,6 +20,12 @@ as "no code fits": a suggestion there is wrong), with the share of turns that ge
 Baselines: keyword overlap with the code's name and text; TF-IDF nearest centroid of
 the coded segments; TF-IDF centroid plus the code's name and text. Also the earlier
 recipe: the embedding of the code's description plus the mean coded example.
+
+Learning from decisions: in each held-out fold, a simulated researcher decides the first
+suggestion of the first half of its coded turns (accepted when it is one of their codes,
+else rejected); the second half is then ranked by the scorer learnt without those
+decisions, with the accepted ones only, and with the rejected ones too (taken off the
+code's vectors, REJECTED_WEIGHT).
 """
 
 from __future__ import annotations
@@ -117,6 +123,7 @@ def score_study(project, embedder) -> dict[str, dict[str, float]]:
         return np.asarray(out)
 
     pool_tfidf = normalize(tfidf.transform(data.pool_texts))
+    learnt = {"no decisions": [], "accepted learnt": [], "accepted and rejected learnt": []}
     for fold, out in enumerate(folds):
         members = {
             code: [r for r in rows if data.pool_segments[r] not in out]
@@ -144,6 +151,8 @@ def score_study(project, embedder) -> dict[str, dict[str, float]]:
         for segment_id, row in zip(test, hybrid, strict=True):
             top_scores.append(float(row.max()))
             right.append(ids[int(np.argmax(row))] in truth[segment_id])
+        for name, hits in decisions(data, scorer, test, texts, x_vectors, truth).items():
+            learnt[name] += hits
         negative_texts = [s.text for k, s in enumerate(negatives) if k % len(folds) == fold]
         if negative_texts:
             vectors = cached_embeddings(project, embedder, negative_texts)
@@ -165,7 +174,60 @@ def score_study(project, embedder) -> dict[str, dict[str, float]]:
     results["qda hybrid scorer"]["shown precision"] = calibration.precision
     results["qda hybrid scorer"]["shown share"] = calibration.shown_share
     results["qda hybrid scorer"]["threshold"] = calibration.threshold
+    results["qda hybrid scorer"]["learnt"] = {k: float(np.mean(v)) for k, v in learnt.items()}
+    results["qda hybrid scorer"]["learnt_n"] = len(learnt["no decisions"])
     return results
+
+
+def decisions(data, scorer, test, texts, x_vectors, truth) -> dict[str, list[bool]]:
+    """P@1 hits on the second half of a fold after the first half's first suggestions
+    are accepted or rejected (see the module's text)."""
+    from scipy import sparse
+
+    from qda.suggest.hybrid import HybridScorer, Vectors
+
+    ids = [c.id for c in data.codes]
+    half = len(test) // 2
+    if half < 1 or len(test) - half < 1:
+        return {}
+    x = data.vocabulary.vectors(texts, x_vectors)
+    first = scorer.scores(x.rows(range(half)))
+    taught = [ids[int(np.argmax(row))] for row in first]
+    right = [code in truth[test[k]] for k, code in enumerate(taught)]
+    n = data.pool.meaning.shape[0]
+    pool = Vectors(
+        sparse.vstack([data.pool.word, x.word[:half]], format="csr"),
+        sparse.vstack([data.pool.char, x.char[:half]], format="csr"),
+        np.vstack([data.pool.meaning, x.meaning[:half]]),
+    )
+    held = set(test)
+    base = {
+        code: [r for r in rows if data.pool_segments[r] not in held]
+        for code, rows in data.examples.items()
+    }
+    accepted = {code: list(rows) for code, rows in base.items()}
+    rejected: dict[str, list[int]] = {}
+    for k, (code, ok) in enumerate(zip(taught, right, strict=True)):
+        if ok:
+            accepted.setdefault(code, []).append(n + k)
+        else:
+            rejected.setdefault(code, []).append(k)
+    refused = x.rows(range(half))
+    rest = x.rows(range(half, len(test)))
+    scorers = {
+        "no decisions": scorer,
+        "accepted learnt": HybridScorer.fit(data.vocabulary, ids, data.own, accepted, pool),
+        "accepted and rejected learnt": HybridScorer.fit(
+            data.vocabulary, ids, data.own, accepted, pool, rejected, refused
+        ),
+    }
+    return {
+        name: [
+            ids[int(np.argmax(row))] in truth[test[half + k]]
+            for k, row in enumerate(s.scores(rest))
+        ]
+        for name, s in scorers.items()
+    }
 
 
 def main() -> None:
@@ -197,6 +259,9 @@ def main() -> None:
                 f"\n  at the calibrated threshold (chance {h['threshold']:.2f}): "
                 f"{h['shown precision']:.0%} of the suggestions shown are right, "
                 f"{h['shown share']:.0%} of the held-out turns get one"
+                f"\n  learning from decisions (P@1 on the second half of each fold, "
+                f"{h['learnt_n']} turns): "
+                + ", ".join(f"{k} {v:.3f}" for k, v in h["learnt"].items())
             )
 
 

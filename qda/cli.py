@@ -843,6 +843,16 @@ def _transcribe_into_project(project_path, audio, request, participant, wait, by
         _print_jobs(project)
 
 
+def _progress_line(what: str, done: int, total: int) -> None:
+    """Progress of a long step on standard error: one line rewritten in a terminal, a
+    line a step in a log."""
+    line = f"{what}: {done} of {total}"
+    if sys.stderr.isatty():
+        click.echo(f"\r{line}", err=True, nl=done >= total)
+    else:
+        click.echo(line, err=True)
+
+
 @main.command("retranscribe")
 @PROJECT
 @click.argument("interview")
@@ -1166,7 +1176,7 @@ def suggest(
 
     from qda.cells import safe_cell
     from qda.store import open_project
-    from qda.suggest.codefit import calibrate, suggest_codes, suggestion_queue
+    from qda.suggest.codefit import fit_codes, suggest_codes, suggestion_queue
     from qda.suggest.embed import load_embedder
 
     if sum((codes_mode, themes_mode, refine_mode)) != 1:
@@ -1244,7 +1254,8 @@ def suggest(
             )
         return
     embedder = load_embedder(model)
-    calibration = calibrate(p, embedder)
+    fitted = fit_codes(p, embedder, progress=_progress_line)
+    calibration = fitted.calibration
     click.echo(
         f"{calibration.describe()}"
         + (f"; showing chances of at least {min_chance:.2f}" if min_chance is not None else ""),
@@ -1252,7 +1263,7 @@ def suggest(
     )
     found = suggest_codes(
         p, embedder, top=top, interview_id=interview, min_chance=min_chance,
-        calibration=calibration,
+        fitted=fitted, progress=_progress_line,
     )  # fmt: skip
     rows = []
     for segment_id, options in suggestion_queue(found, order=order):

@@ -13,6 +13,7 @@ that code. Suggestions the researcher rejected are not shown again.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,10 +106,14 @@ def code_space(project: Project, embedder: Embedder) -> CodeSpace:
     return CodeSpace(leaves, paths, np.stack(rows), members, example_ids, examples)
 
 
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
 @dataclass
 class Training:
-    """What the scorer learns from: the codable codes, their texts, and every passage
-    coded with them (a coded span is its own passage; a whole segment its text)."""
+    """What the scorer learns from: the codable codes, their texts, every passage coded
+    with them (a coded span is its own passage; a whole segment its text), and the
+    segments a researcher said a suggested code does not fit."""
 
     codes: list[Code]
     paths: dict[str, str]
@@ -119,26 +124,53 @@ class Training:
     pool_segments: list[int]  # the segment of each passage
     pool_texts: list[str]
     examples: dict[str, list[int]]  # code id -> rows of `pool`
+    refused: Vectors  # the segments of rejected suggestions
+    refused_segments: list[int]
+    rejected: dict[str, list[int]]  # code id -> rows of `refused`
 
     def scorer(self, leave_out: set[int] = frozenset()) -> HybridScorer:
-        """Fitted on every passage but those of the segments in `leave_out`."""
+        """Fitted on every passage and decision but those of the segments in
+        `leave_out`."""
         examples = {
             code: [r for r in rows if self.pool_segments[r] not in leave_out]
             for code, rows in self.examples.items()
         }
+        rejected = {
+            code: [r for r in rows if self.refused_segments[r] not in leave_out]
+            for code, rows in self.rejected.items()
+        }
         return HybridScorer.fit(
-            self.vocabulary, [c.id for c in self.codes], self.own, examples, self.pool
+            self.vocabulary,
+            [c.id for c in self.codes],
+            self.own,
+            examples,
+            self.pool,
+            rejected,
+            self.refused,
         )
 
 
-def training(project: Project, embedder: Embedder, corpus: list[str]) -> Training:
+def training(
+    project: Project, embedder: Embedder, corpus: list[str], progress: Progress | None = None
+) -> Training:
     paths = {v.id: k for k, v in project.code_paths().items()}
     codes = [c for c in project.codes if c.codable]
     frame = project.segment_frame()
     analysed = set(frame.segment_id[~frame.excluded.astype(bool)].tolist())
     wanted = {c.id for c in codes}
     codings = [c for c in project.codings() if c.segment_id in analysed and c.code_id in wanted]
-    texts = project.segment_texts(sorted({c.segment_id for c in codings}))
+    coded_with = {(c.segment_id, c.code_id) for c in codings}
+    refusals = [
+        d
+        for d in project.suggestion_decisions()
+        if d.decision is Decision.REJECTED
+        and d.code_id in wanted
+        and d.segment_id in analysed
+        and (d.segment_id, d.code_id) not in coded_with  # coded since: the coding counts
+    ]
+    texts = project.segment_texts(
+        sorted({c.segment_id for c in codings} | {d.segment_id for d in refusals})
+    )
     passages: dict[tuple[int, str], int] = {}
     pool_segments: list[int] = []
     pool_texts: list[str] = []
@@ -154,24 +186,56 @@ def training(project: Project, embedder: Embedder, corpus: list[str]) -> Trainin
         row = passages[key]
         if row not in examples.setdefault(c.code_id, []):
             examples[c.code_id].append(row)
+    refused_segments = sorted({d.segment_id for d in refusals})
+    refused_row = {segment_id: n for n, segment_id in enumerate(refused_segments)}
+    rejected: dict[str, list[int]] = {}
+    for d in refusals:
+        rejected.setdefault(d.code_id, []).append(refused_row[d.segment_id])
     own_texts = [code_text(paths[c.id], c.definition, c.include, c.examples) for c in codes]
     vocabulary = Vocabulary.fit([*corpus, *own_texts])
-    own = vocabulary.vectors(own_texts, cached_embeddings(project, embedder, own_texts, query=True))
-    pool = vocabulary.vectors(pool_texts, cached_embeddings(project, embedder, pool_texts))
+
+    def vectors(texts: list[str], query: bool = False) -> Vectors:
+        meaning = cached_embeddings(project, embedder, texts, query=query, progress=progress)
+        return vocabulary.vectors(texts, meaning)
+
+    refused_texts = [texts[i] for i in refused_segments]
     return Training(
-        codes, paths, vocabulary, own, own_texts, pool, pool_segments, pool_texts, examples
+        codes,
+        paths,
+        vocabulary,
+        vectors(own_texts, query=True),
+        own_texts,
+        vectors(pool_texts),
+        pool_segments,
+        pool_texts,
+        examples,
+        vectors(refused_texts),
+        refused_segments,
+        rejected,
     )
 
 
-def calibrate(project: Project, embedder: Embedder, data: Training | None = None) -> Calibration:
+def participant_segments(project: Project) -> list:
+    """The analysed turns that suggestions are for and learn from (not the interviewer's)."""
+    return [
+        s for s in project.segments(analysed_only=True) if s.role is not SpeakerRole.INTERVIEWER
+    ]
+
+
+def calibrate(
+    project: Project,
+    embedder: Embedder,
+    data: Training | None = None,
+    *,
+    segments: list | None = None,
+    progress: Progress | None = None,
+) -> Calibration:
     """How often the first code is right at each score, measured on the project's own
     coding: five folds of coded segments, each scored by a scorer that did not see it,
     and the participant turns of coded interviews that nobody coded, which no code
     should be offered for."""
-    segments = [
-        s for s in project.segments(analysed_only=True) if s.role is not SpeakerRole.INTERVIEWER
-    ]
-    data = data or training(project, embedder, [s.text for s in segments])
+    segments = participant_segments(project) if segments is None else segments
+    data = data or training(project, embedder, [s.text for s in segments], progress)
     truth: dict[int, set[str]] = {}
     for code, rows in data.examples.items():
         for row in rows:
@@ -185,19 +249,47 @@ def calibrate(project: Project, embedder: Embedder, data: Training | None = None
     order = np.random.default_rng(0).permutation(len(held))
     top, right = [], []
     ids = [c.id for c in data.codes]
-    for fold in range(5):
-        out = {held[k] for k in order[fold::5]}
-        scorer = data.scorer(leave_out=out)
-        test = [by_id[i] for i in sorted(out) if i in by_id]
-        test += [n for k, n in enumerate(negatives) if k % 5 == fold]
+    for fold in range(FOLDS):
+        test = [by_id[held[k]] for k in sorted(order[fold::FOLDS]) if held[k] in by_id]
+        test += [n for k, n in enumerate(negatives) if k % FOLDS == fold]
+        scorer = data.scorer(leave_out={s.id for s in test})
+        texts = [s.text for s in test]
         vectors = data.vocabulary.vectors(
-            [s.text for s in test], cached_embeddings(project, embedder, [s.text for s in test])
+            texts, cached_embeddings(project, embedder, texts, progress=progress)
         )
         for s, row in zip(test, scorer.scores(vectors), strict=True):
             best = int(np.argmax(row))
             top.append(float(row[best]))
             right.append(ids[best] in truth.get(s.id, set()))
     return fit_calibration(np.asarray(top), np.asarray(right, bool))
+
+
+FOLDS = 5
+
+
+@dataclass
+class CodeFit:
+    """The scorer fitted on all of a project's coding and decisions, with its
+    calibration: made once per state of the project, used for every suggestion."""
+
+    data: Training
+    scorer: HybridScorer
+    calibration: Calibration
+    segments: list  # the participant turns it was made from
+
+
+def fit_codes(
+    project: Project,
+    embedder: Embedder,
+    *,
+    progress: Progress | None = None,
+    segments: list | None = None,
+) -> CodeFit:
+    """`segments`: the participant turns, when the caller has them already."""
+    segments = participant_segments(project) if segments is None else segments
+    data = training(project, embedder, [s.text for s in segments], progress)
+    calibration = calibrate(project, embedder, data, segments=segments, progress=progress)
+    return CodeFit(data, data.scorer(), calibration, segments)
 
 
 def suggest_codes(
@@ -208,26 +300,26 @@ def suggest_codes(
     interview_id: str | None = None,
     reasons: int = 2,
     min_chance: float | None = None,
-    calibration: Calibration | None = None,
+    fitted: CodeFit | None = None,
+    progress: Progress | None = None,
 ) -> list[CodeSuggestion]:
     """The `top` codes for every participant segment not yet coded, with the chance the
     first is right and the passage that fits. A segment whose first code's chance is
     below `min_chance` (by default the project's calibrated threshold) gets none."""
+    if not any(c.codable for c in project.codes):
+        return []
     coded_segments = {c.segment_id for c in project.codings()}
-    every = [
-        s for s in project.segments(analysed_only=True) if s.role is not SpeakerRole.INTERVIEWER
-    ]
+    every = participant_segments(project) if fitted is None else fitted.segments
     targets = [
         s
         for s in every
         if s.id not in coded_segments and (interview_id is None or s.interview_id == interview_id)
     ]
-    if not targets or not any(c.codable for c in project.codes):
+    if not targets:
         return []
-    data = training(project, embedder, [s.text for s in every])
-    calibration = calibration or calibrate(project, embedder, data)
+    fitted = fitted or fit_codes(project, embedder, progress=progress, segments=every)
+    data, scorer, calibration = fitted.data, fitted.scorer, fitted.calibration
     floor = calibration.threshold if min_chance is None else min_chance
-    scorer = data.scorer()
     rejected = {
         (d.segment_id, d.code_id)
         for d in project.suggestion_decisions()
@@ -235,12 +327,22 @@ def suggest_codes(
     }
     frame = project.segment_frame()
     owner = dict(zip(frame.segment_id, frame.interview, strict=True))
-    target_vectors = cached_embeddings(project, embedder, [s.text for s in targets])
-    scores = scorer.scores(data.vocabulary.vectors([s.text for s in targets], target_vectors))
+    texts = [s.text for s in targets]
+    target_vectors = cached_embeddings(project, embedder, texts, progress=progress)
+    scores = scorer.scores(data.vocabulary.vectors(texts, target_vectors))
+    chances = (
+        np.interp(scores, calibration.scores, calibration.chances)
+        if calibration.scores
+        else np.zeros_like(scores)
+    )
+    ranked = np.argsort(-scores, axis=1)
     out: list[CodeSuggestion] = []
-    for position, (s, row) in enumerate(zip(targets, scores, strict=True)):
-        order = [j for j in np.argsort(-row) if (s.id, data.codes[j].id) not in rejected][:top]
-        if not order or calibration.chance(float(row[order[0]])) < floor:
+    for position, s in enumerate(targets):
+        order = [j for j in ranked[position, : top + 8] if (s.id, data.codes[j].id) not in rejected]
+        if len(order) < top:
+            order = [j for j in ranked[position] if (s.id, data.codes[j].id) not in rejected]
+        order = order[:top]
+        if not order or chances[position, order[0]] < floor:
             continue  # no code fits well enough: left for the new-theme candidates
         for j in order:
             code = data.codes[j]
@@ -261,13 +363,13 @@ def suggest_codes(
                     s.id,
                     code.id,
                     data.paths[code.id],
-                    float(row[j]),
+                    float(scores[position, j]),
                     tuple(near),
-                    chance=calibration.chance(float(row[j])),
+                    chance=float(chances[position, j]),
                 )
             )
-    texts = {s.id: s.text for s in targets}
-    found = scorer.passages([(texts[x.segment_id], x.code_id) for x in out])
+    text_of = {s.id: s.text for s in targets}
+    found = scorer.passages([(text_of[x.segment_id], x.code_id) for x in out])
     return [dataclasses.replace(x, passage=p) for x, p in zip(out, found, strict=True)]
 
 

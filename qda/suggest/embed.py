@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -137,29 +137,42 @@ def not_cached(project: Project, model: str, texts: Sequence[str]) -> list[str]:
     return [t for k, t in keys.items() if k not in found]
 
 
+EMBED_BATCH = 256  # texts embedded and saved at a time: progress, and nothing redone
+
+
 def cached_embeddings(
-    project: Project, embedder: Embedder, texts: Sequence[str], *, query: bool = False
+    project: Project,
+    embedder: Embedder,
+    texts: Sequence[str],
+    *,
+    query: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> np.ndarray:
     """Vectors for `texts`, embedding only those not already cached for this model.
 
     `query` vectors (code descriptions, which E5 encodes as queries) are cached apart
-    from passage vectors of the same text."""
+    from passage vectors of the same text. New texts are embedded and saved a batch at a
+    time, `progress(what, done, total)` after each, so a long first run shows how
+    far it is and an interrupted one keeps what it did."""
     model = f"{embedder.name}{QUERY_SUFFIX}" if query else embedder.name
     keys = [_key(t) for t in texts]
     found = _cached(project, model, keys)
-    missing = [i for i, k in enumerate(keys) if k not in found]
-    if missing:
-        pending = {keys[i]: texts[i] for i in missing}
-        vectors = embedder.embed(list(pending.values()), query=query)
+    pending = {keys[i]: texts[i] for i, k in enumerate(keys) if k not in found}
+    items = list(pending.items())
+    for start in range(0, len(items), EMBED_BATCH):
+        batch = items[start : start + EMBED_BATCH]
+        vectors = embedder.embed([t for _, t in batch], query=query)
         with project.transaction() as conn:
             conn.execute(
                 sa.insert(embedding_cache_t).prefix_with("OR IGNORE"),
                 [
                     {"model": model, "text_sha": k, "vector": v.astype(np.float32).tobytes()}
-                    for k, v in zip(pending, vectors, strict=True)
+                    for (k, _), v in zip(batch, vectors, strict=True)
                 ],
             )
-        found.update(dict(zip(pending, vectors, strict=True)))
+        found.update({k: v for (k, _), v in zip(batch, vectors, strict=True)})
+        if progress is not None:
+            progress(f"embedding new text ({embedder.name})", start + len(batch), len(items))
     if not keys:
         return embedder.embed([], query=query)
     return np.stack([found[k] for k in keys])

@@ -25,7 +25,9 @@ coded interviews counting as "no code fits".
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -68,28 +70,84 @@ class Vectors:
 
 @dataclass
 class Vocabulary:
-    """The word and character TF-IDF of a project, learnt from all its texts (no
-    codings: the cross-validation folds share it without seeing each other's labels)."""
+    """The word and character TF-IDF of a project, learnt from its segments' texts (no
+    codings: the cross-validation folds share it without seeing each other's labels).
+    The segments' own rows are kept, so scoring them again costs no second reading."""
 
     words: object
     chars: object
+    row: dict[str, int]  # a corpus text -> its row of `word_rows` and `char_rows`
+    word_rows: object
+    char_rows: object
 
     @classmethod
     def fit(cls, texts: list[str]) -> Vocabulary:
+        """Learnt once for a set of texts and kept (the last few) while they do not
+        change: a refresh after a decision reads no text again."""
+        key = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()
+        with _KEPT_LOCK:
+            if key in _VOCABULARIES:
+                _VOCABULARIES[key] = _VOCABULARIES.pop(key)  # most recently used last
+                return _VOCABULARIES[key]
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        unique = list(dict.fromkeys(texts)) or [""]
         words = TfidfVectorizer(
             sublinear_tf=True, ngram_range=(1, 2), token_pattern=r"(?u)\b\w\w+\b"
         )
         chars = TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(3, 5))
-        return cls(words.fit(texts), chars.fit(texts))
+        try:
+            word_rows = words.fit_transform(unique)
+        except ValueError:  # no word of two letters anywhere: any mark is a word
+            word_rows = words.set_params(token_pattern=r"(?u)\w+|\S").fit_transform(unique)
+        char_rows = chars.fit_transform(unique)
+        found = cls(
+            words, chars, {t: n for n, t in enumerate(unique)}, word_rows.tocsr(), char_rows.tocsr()
+        )
+        with _KEPT_LOCK:
+            _VOCABULARIES[key] = found
+            while len(_VOCABULARIES) > KEPT_VOCABULARIES:
+                _VOCABULARIES.pop(next(iter(_VOCABULARIES)))
+        return found
+
+    def _rows(self, texts: list[str], kind: str):
+        from scipy import sparse
+
+        known = getattr(self, f"{kind}_rows")
+        missing = list(dict.fromkeys(t for t in texts if t not in self.row))
+        if not missing:
+            return known[[self.row[t] for t in texts]]
+        extra = getattr(self, f"{kind}s").transform(missing)
+        where = {t: known.shape[0] + n for n, t in enumerate(missing)}
+        rows = [self.row[t] if t in self.row else where[t] for t in texts]
+        return sparse.vstack([known, extra], format="csr")[rows]
 
     def vectors(self, texts: list[str], meaning: np.ndarray) -> Vectors:
-        return Vectors(
-            self.words.transform(texts),
-            self.chars.transform(texts),
-            _unit_rows(np.asarray(meaning, dtype=np.float64).reshape(len(texts), -1)),
-        )
+        meaning = np.asarray(meaning, dtype=np.float64)
+        if meaning.ndim != 2:
+            meaning = meaning.reshape(len(texts), -1)
+        return Vectors(self._rows(texts, "word"), self._rows(texts, "char"), _unit_rows(meaning))
+
+
+KEPT_VOCABULARIES = 4
+_VOCABULARIES: dict[str, Vocabulary] = {}
+_KEPT_LOCK = threading.Lock()  # the app's sessions score in threads of one process
+
+
+def _means(code_ids: list[str], members: dict[str, list[int]], rows: int):
+    """(codes, rows) sparse weights: each code's mean over its member rows."""
+    from scipy import sparse
+
+    r, c, w = [], [], []
+    for n, code in enumerate(code_ids):
+        found = members.get(code) or []
+        r += [n] * len(found)
+        c += list(found)
+        w += [1.0 / max(len(found), 1)] * len(found)
+    return sparse.csr_matrix((w, (r, c)), shape=(len(code_ids), rows))
+
+
+REJECTED_WEIGHT = 0.25
 
 
 @dataclass
@@ -111,26 +169,29 @@ class HybridScorer:
         own: Vectors,
         examples: dict[str, list[int]],
         pool: Vectors,
+        rejected: dict[str, list[int]] | None = None,
+        refused: Vectors | None = None,
     ) -> HybridScorer:
         """`own`: the codes' texts (one row a code; meaning = their query vectors);
-        `examples`: code -> rows of `pool` coded with it."""
-        from scipy import sparse
+        `examples`: code -> rows of `pool` coded with it; `rejected`: code -> rows of
+        `refused`, the passages a researcher said it does not fit, whose mean is taken
+        off the code's vectors at REJECTED_WEIGHT (Rocchio's relevance feedback)."""
         from sklearn.preprocessing import normalize
 
-        rows, cols, weights = [], [], []
-        for n, code in enumerate(code_ids):
-            members = examples.get(code) or []
-            rows += [n] * len(members)
-            cols += list(members)
-            weights += [1.0 / max(len(members), 1)] * len(members)
-        mean = sparse.csr_matrix(
-            (weights, (rows, cols)), shape=(len(code_ids), pool.meaning.shape[0])
-        )
+        mean = _means(code_ids, examples, pool.meaning.shape[0])
+        word = mean @ pool.word + own.word
+        char = mean @ pool.char + own.char
+        meaning = np.asarray(mean @ pool.meaning) + DESCRIPTION_WEIGHT * own.meaning
+        if rejected and refused is not None and refused.meaning.shape[0]:
+            against = _means(code_ids, rejected, refused.meaning.shape[0]) * REJECTED_WEIGHT
+            word = word - against @ refused.word
+            char = char - against @ refused.char
+            meaning = meaning - np.asarray(against @ refused.meaning)
         return cls(
             list(code_ids),
-            normalize(mean @ pool.word + own.word),
-            normalize(mean @ pool.char + own.char),
-            _unit_rows(np.asarray(mean @ pool.meaning) + DESCRIPTION_WEIGHT * own.meaning),
+            normalize(word.tocsr()),
+            normalize(char.tocsr()),
+            _unit_rows(meaning),
             vocabulary,
         )
 
@@ -147,28 +208,26 @@ class HybridScorer:
 
     def passages(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
         """For each (text, code id), the sentence of the text whose words are nearest
-        the code (the whole text when it is one sentence). All sentences are read in
-        one pass, so this costs about as much as scoring them."""
+        the code (the whole text when it is one sentence). All sentences are read and
+        matched in one pass."""
         split = [
             [x.strip() for x in SENTENCE.split(text.strip()) if x.strip()] for text, _ in pairs
         ]
-        sentences = [x for parts in split if len(parts) > 1 for x in parts]
-        if not sentences:
-            return [text.strip() for text, _ in pairs]
+        long = [n for n, parts in enumerate(split) if len(parts) > 1]
+        out = [text.strip() for text, _ in pairs]
+        if not long:
+            return out
         column = {code: n for n, code in enumerate(self.code_ids)}
-        word = self.vocabulary.words.transform(sentences)
-        char = self.vocabulary.chars.transform(sentences)
-        out, start = [], 0
-        for (text, code), parts in zip(pairs, split, strict=True):
-            if len(parts) <= 1:
-                out.append(text.strip())
-                continue
-            rows = slice(start, start + len(parts))
+        sentences = [x for n in long for x in split[n]]
+        codes = np.repeat([column[pairs[n][1]] for n in long], [len(split[n]) for n in long])
+        unique = {x: k for k, x in enumerate(dict.fromkeys(sentences))}  # a turn's 3 codes
+        word = self.vocabulary.words.transform(list(unique))[[unique[x] for x in sentences]]
+        fit = np.asarray(word.multiply(self.word[codes]).sum(axis=1)).ravel()
+        start = 0
+        for n in long:
+            parts = split[n]
+            out[n] = parts[int(np.argmax(fit[start : start + len(parts)]))]
             start += len(parts)
-            j = column[code]
-            fit = (word[rows] @ self.word[j].T).toarray().ravel()
-            fit = fit + (char[rows] @ self.char[j].T).toarray().ravel()
-            out.append(parts[int(np.argmax(fit))])
         return out
 
     def passage(self, text: str, code_id: str) -> str:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from qda.models import Decision, clock
 from qda.search import context
-from qda.suggest.codefit import calibrate, suggest_codes, suggestion_queue
+from qda.suggest.codefit import fit_codes, suggest_codes, suggestion_queue
 from qda.suggest.embed import not_cached
 from qda.suggest.runs import mark_abandoned, participant_texts, runs, start_embedding
 from qda.ui.state import background, current_project, embedder, flash, literal, page, user
@@ -90,15 +90,15 @@ def scored(path: str, model: str, interview: str, order: str, revision: str) -> 
     """The queue as scored for one state of the project (shared by every session and
     reload until the project changes; never mutated)."""
     p = current_project()
-    calibration = calibrate(p, embedder(model))
+    fitted = fit_codes(p, embedder(model))
     found = suggest_codes(
         p,
         embedder(model),
         interview_id=None if interview == ALL else interview,
         min_chance=0.0,
-        calibration=calibration,
+        fitted=fitted,
     )
-    return suggestion_queue(found, order=order), calibration
+    return suggestion_queue(found, order=order), fitted.calibration
 
 
 def queue() -> list:
