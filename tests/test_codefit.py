@@ -162,3 +162,12 @@ def test_embedding_reports_progress_and_keeps_every_finished_batch(tmp_path, mon
     counting = Hashing()
     cached_embeddings(p, counting, texts)
     assert counting.calls == 1  # only the one batch the failed run did not finish
+
+
+def test_a_project_without_codes_fits_and_suggests_nothing(tmp_path):
+    p = qda.create_project(tmp_path / "s")
+    p.save_participant(Participant("P0", "beneficiaries"))
+    p.add_interview("P0", [SegmentDraft(TURNS[0], "X", SpeakerRole.PARTICIPANT, 0.0, 1.0)])
+    fitted = fit_codes(p, Hashing())
+    assert fitted.data.codes == [] and fitted.calibration.checked == 0
+    assert suggest_codes(p, Hashing(), fitted=fitted) == []

@@ -399,3 +399,16 @@ def test_excluded_interviews_get_no_suggestions_and_teach_none(demo_copy, e5):
     assert not {s.segment_id for s in found} & excluded
     p.include_interview("P03", by="anna")
     assert suggest_codes(p, e5, interview_id="P03")
+
+
+def test_topics_look_among_the_turns_that_get_no_suggestion(demo_copy, e5):
+    from qda.suggest.themes import check_topic_size, fitting
+
+    p = qda.open_project(demo_copy)
+    candidates = check_topic_size(p)
+    fits = fitting(p, e5, candidates, cached_embeddings(p, e5, [s.text for s in candidates]))
+    shown = {s.segment_id for s in suggest_codes(p, e5)}
+    assert 0 < fits.sum() < len(candidates)
+    assert {s.id for s, f in zip(candidates, fits, strict=True) if f} == shown & {
+        s.id for s in candidates
+    }

@@ -1,13 +1,15 @@
 """Code-fit suggestions: which existing codes fit a segment that is not yet coded.
 
-Each code gets a prototype vector: its description (name, definition, when to use,
-examples) embedded as a query, plus the mean of the segments already coded with it,
-the two weighted equally. Measured leave-one-interview-out on the demo study
-(multilingual-e5-small): right code first for 55% of segments, 58% of codings among
-the top three; the centroid of examples alone gave 51% / 49%, nearest neighbour 20% /
-27%. A segment's candidates are the codes whose
-prototypes are nearest; the reason shown is the nearest segments already coded with
-that code. Suggestions the researcher rejected are not shown again.
+The scorer (`qda.suggest.hybrid`) learns from the project's own coding: per code, the
+mean of the passages coded with it plus the code's own text, by words, spelling and
+meaning, less the mean of the turns a researcher said it does not fit. `fit_codes`
+fits it once per state of the project and calibrates it on the project's coding (five
+folds), so each suggestion has the chance that it is right, and segments below the
+threshold get none: no code fits them well, and new-theme candidates are looked for
+among them (`qda.suggest.themes`). `bench/suggest.py` scores it against keyword and
+TF-IDF baselines; the reason shown is the nearest passages already coded with a code,
+and the passage the sentence of the segment that fits it. Suggestions the researcher
+rejected are not shown again.
 """
 
 from __future__ import annotations
@@ -30,8 +32,6 @@ from qda.suggest.hybrid import (
     fit_calibration,
 )
 
-DESCRIPTION_WEIGHT = 1.0  # weight of the description against the mean coded example
-
 
 @dataclass(frozen=True)
 class Reason:
@@ -50,60 +50,6 @@ class CodeSuggestion:
     reasons: tuple[Reason, ...]  # the nearest passages already coded with the code
     chance: float = 0.0  # calibrated chance that the code is right (as a first code)
     passage: str = ""  # the sentence of the segment that fits the code best
-
-
-def describe_code(path: str, definition: str, include: str, examples: tuple[str, ...]) -> str:
-    """The text that stands for a code before it has codings."""
-    parts = [path.replace("/", ": "), definition, include, *examples]
-    return ". ".join(p.strip().rstrip(".") for p in parts if p.strip())
-
-
-@dataclass(frozen=True)
-class CodeSpace:
-    """The leaf codes as vectors, with the coded segments they were made from."""
-
-    leaves: list[Code]
-    paths: dict[str, str]  # code id -> path
-    matrix: np.ndarray  # one normalised prototype per leaf code
-    members: dict[str, list[int]]  # code id -> rows of `examples` coded with it
-    example_ids: list[int]  # segment ids of the coded segments
-    examples: np.ndarray  # their vectors
-
-
-def code_space(project: Project, embedder: Embedder) -> CodeSpace:
-    """Prototypes of the leaf codes: description + mean coded example, equally weighted."""
-    codes = project.codes
-    paths = {v.id: k for k, v in project.code_paths().items()}
-    parents = {c.parent_id for c in codes}
-    leaves = [c for c in codes if c.id not in parents and c.codable]
-    coded: dict[str, list[int]] = {}
-    frame = project.segment_frame()
-    analysed = set(frame.segment_id[~frame.excluded.astype(bool)].tolist())
-    for coding in project.codings():
-        if coding.segment_id not in analysed:
-            continue  # an excluded interview teaches no code
-        if coding.segment_id not in coded.setdefault(coding.code_id, []):
-            coded[coding.code_id].append(coding.segment_id)
-    example_ids = sorted({i for c in leaves for i in coded.get(c.id, [])})
-    texts = project.segment_texts(example_ids)
-    examples = cached_embeddings(project, embedder, [texts[i] for i in example_ids])
-    row_of = {segment_id: n for n, segment_id in enumerate(example_ids)}
-    members = {c.id: [row_of[i] for i in coded.get(c.id, [])] for c in leaves}
-    if not leaves:
-        return CodeSpace([], paths, np.zeros((0, 0), np.float32), {}, [], examples)
-    descriptions = cached_embeddings(
-        project,
-        embedder,
-        [describe_code(paths[c.id], c.definition, c.include, c.examples) for c in leaves],
-        query=True,
-    )
-    rows = []
-    for c, description in zip(leaves, descriptions, strict=True):
-        vector = description * DESCRIPTION_WEIGHT
-        if members[c.id]:
-            vector = vector + examples[members[c.id]].mean(axis=0)
-        rows.append(vector / max(np.linalg.norm(vector), 1e-12))
-    return CodeSpace(leaves, paths, np.stack(rows), members, example_ids, examples)
 
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)

@@ -187,13 +187,10 @@ class HybridScorer:
             word = word - against @ refused.word
             char = char - against @ refused.char
             meaning = meaning - np.asarray(against @ refused.meaning)
-        return cls(
-            list(code_ids),
-            normalize(word.tocsr()),
-            normalize(char.tocsr()),
-            _unit_rows(meaning),
-            vocabulary,
-        )
+        def unit(matrix):
+            return normalize(matrix.tocsr()) if matrix.shape[0] else matrix.tocsr()
+
+        return cls(list(code_ids), unit(word), unit(char), _unit_rows(meaning), vocabulary)
 
     def scores(self, x: Vectors) -> np.ndarray:
         """(segments, codes): the summed standardised similarities."""

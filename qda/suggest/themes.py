@@ -35,7 +35,7 @@ from qda.errors import QdaError
 from qda.limits import ENV, limits
 from qda.models import Code, Segment, SpeakerRole
 from qda.store import Project
-from qda.suggest.codefit import code_space
+from qda.suggest.codefit import fit_codes
 from qda.suggest.embed import Embedder, cached_embeddings
 from qda.suggest.stopwords import STOP_WORDS
 
@@ -143,6 +143,21 @@ def check_topic_size(project: Project) -> list[Segment]:
     return candidates
 
 
+def fitting(project: Project, embedder: Embedder, segments: list, vectors: np.ndarray):
+    """Which segments an existing code fits: those that code suggestions would be shown
+    for (the first code's chance at least the project's calibrated threshold). The
+    others, which get no suggestion, are what new themes are looked for in. Before the
+    coding is enough to measure the threshold, no segment counts as fitting."""
+    fitted = fit_codes(project, embedder)
+    calibration = fitted.calibration
+    if not segments or not fitted.data.codes or calibration.checked < 5:
+        return np.zeros(len(segments), bool)
+    texts = [s.text for s in segments]
+    scores = fitted.scorer.scores(fitted.data.vocabulary.vectors(texts, vectors))
+    chance = np.interp(scores.max(axis=1), calibration.scores, calibration.chances)
+    return chance >= calibration.threshold
+
+
 def theme_candidates(
     project: Project, embedder: Embedder, *, seed: int = 0, topics: int | None = None
 ) -> ThemeRun:
@@ -158,16 +173,12 @@ def theme_candidates(
     candidates = check_topic_size(project)
     vectors = cached_embeddings(project, embedder, [s.text for s in candidates])
     set_aside = 0
-    space = code_space(project, embedder)
-    if space.leaves and len(space.example_ids) and len(candidates):
-        # a segment fits a code when it is as close to it as that code's codings usually are
-        threshold = float(np.median((space.examples @ space.matrix.T).max(axis=1)))
-        fits = (vectors @ space.matrix.T).max(axis=1) >= threshold
-        if len(candidates) - int(fits.sum()) >= MIN_SEGMENTS:
-            set_aside = int(fits.sum())
-            candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
-            vectors = vectors[~fits]
-        # else (a small study): too few would be left, so topics go over every uncoded one
+    fits = fitting(project, embedder, candidates, vectors)
+    if fits.any() and len(candidates) - int(fits.sum()) >= MIN_SEGMENTS:
+        set_aside = int(fits.sum())
+        candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
+        vectors = vectors[~fits]
+    # else (a small study): too few would be left, so topics go over every uncoded one
     n = len(candidates)
     if n < MIN_SEGMENTS:
         raise QdaError(
