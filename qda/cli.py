@@ -443,7 +443,8 @@ def _print_preview(preview, participant: str | None) -> None:
     "--embedding-model",
     type=click.Choice(["e5-small", "minilm", "minilm-static"]),
     help="The model of suggestions and topics (e5-small: English, Danish, French; "
-    "minilm: English; minilm-static: English, a hundred times faster, for large studies).",
+    "minilm: English; minilm-static: English, a hundred times faster, for large studies, "
+    "but its meaning alone ranks codes near chance: code fit leans on the words).",
 )
 @BY
 @_errors_as_messages
@@ -1132,7 +1133,8 @@ def quotes(project, code_name, value, by_attribute) -> None:
     "--model",
     type=click.Choice(["e5-small", "minilm", "minilm-static"]),
     help="Embedding model: e5-small (English, Danish, French), minilm (English), "
-    "minilm-static (English, fastest). Default: the project's (qda config "
+    "minilm-static (English, fastest, but its meaning alone ranks codes near chance: "
+    "code fit then leans on the words). Default: the project's (qda config "
     "--embedding-model), else e5-small.",
 )
 @click.option("--top", default=3, show_default=True)

@@ -47,9 +47,10 @@ model = c3.selectbox(
     key=f"sg_model_{project.id}",
     on_change=lambda: project.set_embedding_model(st.session_state[f"sg_model_{project.id}"]),
     help="e5-small reads English, Danish and French; minilm only English; minilm-static "
-    "(English) is a hundred times faster but on a real study ranked codes no better than "
-    "chance: use it for topics on very large studies, not for code fit. The choice is kept "
-    "for the project.",
+    "(English) is a hundred times faster but its meaning alone ranked codes no better than "
+    "chance on real studies: code fit then leans on the words (on QualCoder's demo project "
+    "the right code first for 54% of turns, e5-small 56%). For very large English studies. "
+    "The choice is kept for the project.",
 )
 BACKGROUND_ABOVE = 48  # segments to embed before the work goes to the background
 
