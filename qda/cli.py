@@ -844,9 +844,14 @@ def _transcribe_into_project(project_path, audio, request, participant, wait, by
         _print_jobs(project)
 
 
+PROGRESS_FROM = 100  # items: a step shorter than this is not worth a progress line
+
+
 def _progress_line(what: str, done: int, total: int) -> None:
     """Progress of a long step on standard error: one line rewritten in a terminal, a
     line a step in a log."""
+    if total < PROGRESS_FROM:
+        return
     line = f"{what}: {done} of {total}"
     if sys.stderr.isatty():
         click.echo(f"\r{line}", err=True, nl=done >= total)

@@ -171,3 +171,34 @@ def test_a_project_without_codes_fits_and_suggests_nothing(tmp_path):
     fitted = fit_codes(p, Hashing())
     assert fitted.data.codes == [] and fitted.calibration.checked == 0
     assert suggest_codes(p, Hashing(), fitted=fitted) == []
+
+
+def test_the_cli_shows_progress_of_long_steps_only(capsys):
+    from qda.cli import PROGRESS_FROM, _progress_line
+
+    _progress_line("embedding new text (e5-small)", 3, 3)
+    assert capsys.readouterr().err == ""  # a few texts: no line
+    for done in (256, PROGRESS_FROM + 300):
+        _progress_line("embedding new text (e5-small)", done, PROGRESS_FROM + 300)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"embedding new text (e5-small): 256 of {PROGRESS_FROM + 300}",
+        f"embedding new text (e5-small): {PROGRESS_FROM + 300} of {PROGRESS_FROM + 300}",
+    ]
+
+
+def test_the_chance_rises_with_the_score_and_is_never_certain():
+    from qda.suggest.hybrid import fit_calibration
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=200)
+    right = rng.random(200) < 1 / (1 + np.exp(-2 * scores))
+    calibration = fit_calibration(scores, right)
+    chances = calibration.chances(np.array([-3.0, 0.0, 3.0]))
+    assert chances[0] < chances[1] < chances[2] and 0 < chances[0] and chances[2] < 1
+    assert calibration.checked == 200 and 0 < calibration.threshold < 1
+    assert calibration.precision >= 0.6  # what is shown above the threshold is right that often
+    shown = calibration.chances(scores) >= calibration.threshold
+    assert calibration.precision == pytest.approx(right[shown].mean())
+    assert calibration.shown_share == pytest.approx(shown.mean())
+    assert fit_calibration(scores[:3], right[:3]).describe().startswith("too few")

@@ -276,11 +276,7 @@ def suggest_codes(
     texts = [s.text for s in targets]
     target_vectors = cached_embeddings(project, embedder, texts, progress=progress)
     scores = scorer.scores(data.vocabulary.vectors(texts, target_vectors))
-    chances = (
-        np.interp(scores, calibration.scores, calibration.chances)
-        if calibration.scores
-        else np.zeros_like(scores)
-    )
+    chances = calibration.chances(scores)
     ranked = np.argsort(-scores, axis=1)
     out: list[CodeSuggestion] = []
     for position, s in enumerate(targets):

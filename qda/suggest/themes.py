@@ -154,7 +154,7 @@ def fitting(project: Project, embedder: Embedder, segments: list, vectors: np.nd
         return np.zeros(len(segments), bool)
     texts = [s.text for s in segments]
     scores = fitted.scorer.scores(fitted.data.vocabulary.vectors(texts, vectors))
-    chance = np.interp(scores.max(axis=1), calibration.scores, calibration.chances)
+    chance = calibration.chances(scores.max(axis=1))
     return chance >= calibration.threshold
 
 
