@@ -446,6 +446,14 @@ def _print_preview(preview, participant: str | None) -> None:
     "minilm: English; minilm-static: English, a hundred times faster, for large studies, "
     "but its meaning alone ranks codes near chance: code fit leans on the words).",
 )
+@click.option(
+    "--stop-word",
+    "stop_words",
+    multiple=True,
+    help="A word to keep out of topic key words and names (repeatable; replaces the "
+    "list). Stop words, fillers and the names of the study's people are left out anyway.",
+)
+@click.option("--clear-stop-words", is_flag=True, help="Forget the study's own stop words.")
 @BY
 @_errors_as_messages
 def config_cmd(
@@ -454,6 +462,8 @@ def config_cmd(
     clear_interviewers: bool,
     apply: bool,
     embedding_model: str | None,
+    stop_words: tuple[str, ...],
+    clear_stop_words: bool,
     by: str,
 ) -> None:
     """Show or change the project's settings."""
@@ -467,9 +477,15 @@ def config_cmd(
         p.set_interviewer_names(interviewers)
     if embedding_model:
         p.set_embedding_model(embedding_model)
+    if clear_stop_words:
+        p.set_topic_stop_words([])
+    if stop_words:
+        p.set_topic_stop_words(stop_words)
     names = p.interviewer_names
     click.echo(f"interviewers: {', '.join(names) if names else '(none: found by role words)'}")
     click.echo(f"embedding model: {p.embedding_model}")
+    words = p.topic_stop_words
+    click.echo(f"topic stop words: {', '.join(words) if words else '(only the built-in ones)'}")
     if apply:
         changed = apply_interviewer_names(p, by=by)
         for interview_id, speakers in changed.items():
@@ -1238,14 +1254,21 @@ def suggest(
                 "suggested_name": c.suggested_name,
                 "key_words": ", ".join(c.key_words),
                 "groups": "; ".join(f"{g}: {n}" for g, n in c.groups.items()),
+                "close_to": f"{c.nearest_code}, {c.closeness:.2f}" if c.nearest_code else "",
                 "quotes": [quote(i) for i in c.quotes],
+                "segment_ids": list(c.segment_ids),
             }
             for c in run.candidates()
         ]
         if fmt == "json":
             click.echo(
                 json.dumps(
-                    {"run": run.id, "parameters": run.parameters, "themes": rows},
+                    {
+                        "run": run.id,
+                        "parameters": run.parameters,
+                        "themes": rows,
+                        "outliers": run.outliers,
+                    },
                     ensure_ascii=False,
                     indent=2,
                 )
@@ -1256,7 +1279,14 @@ def suggest(
             )
             writer.writeheader()
             writer.writerows(
-                {k: safe_cell(v) for k, v in {**r, "quotes": " | ".join(r["quotes"])}.items()}
+                {
+                    k: safe_cell(v)
+                    for k, v in {
+                        **r,
+                        "quotes": " | ".join(r["quotes"]),
+                        "segment_ids": " ".join(map(str, r["segment_ids"])),
+                    }.items()
+                }
                 for r in rows
             )
         return

@@ -537,6 +537,19 @@ class Project(TranscriptEdits, JobQueue, Deletions):
         return cleaned
 
     @property
+    def topic_stop_words(self) -> list[str]:
+        """The study's own words to keep out of topic key words and names (besides the
+        built-in stop words, fillers and the names of people in the study)."""
+        with self._read() as conn:
+            return json.loads(_get_meta(conn, "topic_stop_words") or "[]")
+
+    def set_topic_stop_words(self, words: Sequence[str]) -> list[str]:
+        cleaned = list(dict.fromkeys(w.strip().lower() for w in words if w.strip()))
+        with self.transaction() as conn:
+            _set_meta(conn, "topic_stop_words", json.dumps(cleaned, ensure_ascii=False))
+        return cleaned
+
+    @property
     def embedding_model(self) -> str:
         """The embedding model of this study's suggestions and topics (the page and the
         CLI start with it; a large study may choose the fast static model once)."""

@@ -195,7 +195,7 @@ def test_the_chance_rises_with_the_score_and_is_never_certain():
     right = rng.random(200) < 1 / (1 + np.exp(-2 * scores))
     calibration = fit_calibration(scores, right)
     chances = calibration.chances(np.array([-3.0, 0.0, 3.0]))
-    assert chances[0] < chances[1] < chances[2] and 0 < chances[0] and chances[2] < 1
+    assert chances[0] < chances[1] < chances[2] and chances[0] > 0 and chances[2] < 1
     assert calibration.checked == 200 and 0 < calibration.threshold < 1
     assert calibration.precision >= 0.6  # what is shown above the threshold is right that often
     shown = calibration.chances(scores) >= calibration.threshold

@@ -36,6 +36,11 @@ class SuggestionRun:
     created_at: dt.datetime
     finished_at: dt.datetime | None
 
+    @property
+    def outliers(self) -> list[int]:
+        """The segments a topic run looked at and put in no topic."""
+        return list(self.result.get("outliers", []))
+
     def candidates(self) -> list[ThemeCandidate]:
         return [
             ThemeCandidate(
@@ -45,6 +50,8 @@ class SuggestionRun:
                 quotes=tuple(c["quotes"]),
                 groups=dict(c["groups"]),
                 segment_ids=tuple(c["segment_ids"]),
+                nearest_code=c.get("nearest_code", ""),
+                closeness=c.get("closeness", 0.0),
             )
             for c in self.result.get("candidates", [])
         ]
@@ -130,6 +137,8 @@ def run_themes(
             "candidates": [asdict(c) for c in found.candidates],
             "seconds": round(time.perf_counter() - started, 2),
             "reclustered_only": found.reused,
+            "outliers": list(found.outliers),
+            "pool": len(found.pool),
         },
         finished_at=_now(),
     )

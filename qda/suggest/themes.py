@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import warnings
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -51,10 +52,30 @@ class ThemeCandidate:
     quotes: tuple[int, ...]  # segment ids, most representative first
     groups: dict[str, int]  # stakeholder group -> segments
     segment_ids: tuple[int, ...]
+    nearest_code: str = ""  # the path of the existing code nearest the topic's centre
+    closeness: float = 0.0  # cosine of the topic's centre to that code's vector
 
     @property
     def suggested_name(self) -> str:
-        return " and ".join(self.key_words[:2]).capitalize() or f"Topic {self.topic}"
+        """Like a code name: the topic's first key phrase ("Shared consent form"), or
+        its first two words when it has no phrase ("Rent and arrears")."""
+        if not self.key_words:
+            return f"Topic {self.topic}"
+        first = self.key_words[0]
+        if " " in first or len(self.key_words) == 1:
+            return first.capitalize()
+        return f"{first} and {self.key_words[1]}".capitalize()
+
+
+def phrases_first(words: list[str]) -> tuple[str, ...]:
+    """Key words with each word or phrase that a longer key phrase holds taken out
+    ("consent", "consent form" -> "consent form"), in their order."""
+    kept = []
+    for w in words:
+        longer = [x for x in words if x != w and f" {w} " in f" {x} "]
+        if not longer:
+            kept.append(w)
+    return tuple(kept)
 
 
 _REDUCED: OrderedDict[str, np.ndarray] = OrderedDict()  # reductions of the latest inputs
@@ -120,6 +141,8 @@ class ThemeRun:
     parameters: dict[str, object] = field(default_factory=dict)
     set_aside: int = 0  # segments a code already fits
     reused: bool = False  # the reduction came from memory: only the clustering ran
+    pool: tuple[int, ...] = ()  # the segments the topics were looked for in
+    outliers: tuple[int, ...] = ()  # those of them in no topic
 
 
 def check_topic_size(project: Project) -> list[Segment]:
@@ -143,12 +166,28 @@ def check_topic_size(project: Project) -> list[Segment]:
     return candidates
 
 
-def fitting(project: Project, embedder: Embedder, segments: list, vectors: np.ndarray):
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def left_out_words(project: Project) -> list[str]:
+    """Words kept out of key words and topic names: the stop words and fillers of
+    English, Danish and French, the study's own list, and the names of its people
+    (participant ids and pseudonyms, speaker labels, interviewers), each word of them."""
+    names = [p.id for p in project.participants] + [p.pseudonym for p in project.participants]
+    names += project.interviewer_names
+    frame = project.segment_frame()
+    if "speaker" in frame:
+        names += [str(x) for x in frame.speaker.dropna().unique()]
+    words = {w.lower() for name in names for w in WORD.findall(name)}
+    return sorted(set(STOP_WORDS) | words | set(project.topic_stop_words))
+
+
+def fitting(project: Project, embedder: Embedder, segments: list, vectors: np.ndarray, fitted=None):
     """Which segments an existing code fits: those that code suggestions would be shown
     for (the first code's chance at least the project's calibrated threshold). The
     others, which get no suggestion, are what new themes are looked for in. Before the
     coding is enough to measure the threshold, no segment counts as fitting."""
-    fitted = fit_codes(project, embedder)
+    fitted = fitted or fit_codes(project, embedder)
     calibration = fitted.calibration
     if not segments or not fitted.data.codes or calibration.checked < 5:
         return np.zeros(len(segments), bool)
@@ -173,7 +212,8 @@ def theme_candidates(
     candidates = check_topic_size(project)
     vectors = cached_embeddings(project, embedder, [s.text for s in candidates])
     set_aside = 0
-    fits = fitting(project, embedder, candidates, vectors)
+    fitted = fit_codes(project, embedder)
+    fits = fitting(project, embedder, candidates, vectors, fitted)
     if fits.any() and len(candidates) - int(fits.sum()) >= MIN_SEGMENTS:
         set_aside = int(fits.sum())
         candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
@@ -185,7 +225,9 @@ def theme_candidates(
             f"only {n} segment(s) are left that no code fits; topics need at least {MIN_SEGMENTS}"
         )
     vectorizer = CountVectorizer(
-        stop_words=STOP_WORDS, token_pattern=r"(?u)\b[^\W\d_]{3,}\b", ngram_range=(1, 2)
+        stop_words=left_out_words(project),
+        token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
+        ngram_range=(1, 3),
     )
     if topics is not None and not 2 <= topics <= n:
         raise QdaError(f"the number of topics must be between 2 and {n} (the segments left)")
@@ -214,7 +256,7 @@ def theme_candidates(
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=clusterer,
         vectorizer_model=vectorizer,
-        top_n_words=8,
+        top_n_words=10,
         min_topic_size=2,
     )
     labels, _ = model.fit_transform([s.text for s in candidates], embeddings=reduced)
@@ -226,7 +268,13 @@ def theme_candidates(
         members = np.flatnonzero(labels == topic)
         centre = vectors[members].mean(axis=0)
         order = members[np.argsort(-(vectors[members] @ centre))]
-        words = tuple(w for w, _ in (model.get_topic(topic) or [])[:8] if w)
+        words = phrases_first([w for w, _ in (model.get_topic(topic) or [])[:10] if w])[:8]
+        nearest, closeness = "", 0.0
+        if fitted.data.codes:
+            unit = centre / max(float(np.linalg.norm(centre)), 1e-12)
+            near = fitted.scorer.meaning @ unit
+            j = int(np.argmax(near))
+            nearest, closeness = fitted.data.paths[fitted.data.codes[j].id], float(near[j])
         group_counts = Counter(
             people[owner[candidates[i].interview_id]].stakeholder_group for i in members
         )
@@ -238,6 +286,8 @@ def theme_candidates(
                 quotes=tuple(candidates[i].id for i in order[:3]),
                 groups=dict(sorted(group_counts.items())),
                 segment_ids=tuple(candidates[i].id for i in order),
+                nearest_code=nearest,
+                closeness=round(closeness, 4),
             )
         )
     out.sort(key=lambda c: -c.size)
@@ -252,7 +302,14 @@ def theme_candidates(
             "scikit-learn": sklearn.__version__,
         }
     )
-    return ThemeRun(candidates=out, parameters=params, set_aside=set_aside, reused=reused)
+    return ThemeRun(
+        candidates=out,
+        parameters=params,
+        set_aside=set_aside,
+        reused=reused,
+        pool=tuple(s.id for s in candidates),
+        outliers=tuple(candidates[i].id for i in np.flatnonzero(labels == -1)),
+    )
 
 
 def code_from_theme(

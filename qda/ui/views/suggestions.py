@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from qda.models import Decision, clock
@@ -248,6 +250,22 @@ st.caption(
 )
 
 
+def save_stop_words() -> None:
+    words = re.split(r"[,\n]", st.session_state[f"sg_stop_words_{project.id}"])
+    project.set_topic_stop_words(words)
+
+
+st.text_input(
+    "Words to leave out of topic key words",
+    ", ".join(project.topic_stop_words),
+    key=f"sg_stop_words_{project.id}",
+    on_change=save_stop_words,
+    help="Comma-separated, kept for the project (also `qda config --stop-word`). Stop "
+    "words and fillers of English, Danish and French and the names of the study's "
+    "participants, speakers and interviewers are left out anyway.",
+)
+
+
 def theme_runs() -> None:
     recorded = runs(project)
     latest = recorded[0] if recorded else None
@@ -294,6 +312,13 @@ def theme_runs() -> None:
         )
     )
 
+    outliers = done.outliers
+    if outliers:
+        st.caption(
+            f"{len(outliers)} of the {done.result.get('pool', len(outliers))} segments looked "
+            "at are in no topic: each is unlike the others (listed in `qda suggest --themes "
+            "--format json`)."
+        )
     for candidate in done.candidates():
         with st.container(border=True):
             st.markdown(
@@ -301,7 +326,15 @@ def theme_runs() -> None:
                 + literal(", ".join(candidate.key_words))
             )
             st.caption(
-                literal("By group: " + ", ".join(f"{g} {n}" for g, n in candidate.groups.items()))
+                literal(
+                    "By group: "
+                    + ", ".join(f"{g} {n}" for g, n in candidate.groups.items())
+                    + (
+                        f" · close to: {candidate.nearest_code}, {candidate.closeness:.2f}"
+                        if candidate.nearest_code
+                        else ""
+                    )
+                )
             )
             for segment_id in candidate.quotes:
                 st.text(project.segment(segment_id).text)
