@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -243,24 +244,41 @@ def larger_study(project, n_per_topic=30):
         )
 
 
-def test_larger_sets_use_umap_and_a_second_number_of_topics_only_reclusters(project, e5):
+def test_larger_sets_get_topics_the_size_of_codes(project, e5):
     from qda.suggest.themes import theme_candidates
 
-    larger_study(project)  # 90 segments: UMAP + HDBSCAN
-    auto = theme_candidates(project, e5, seed=0)
-    assert auto.parameters["reduction"].startswith("umap")
-    assert auto.parameters["clustering"].startswith("hdbscan") and not auto.reused
-    assert len(auto.candidates) >= 2
-    four = theme_candidates(project, e5, seed=0, topics=4)
-    assert four.reused and four.parameters["topics"] == 4 and len(four.candidates) == 4
-    assert sum(c.size for c in four.candidates) == 90  # k-means leaves no outliers
-    two = theme_candidates(project, e5, seed=0, topics=2)
-    assert two.reused and len(two.candidates) == 2
-    assert theme_candidates(project, e5, seed=0, topics=4).candidates == four.candidates
+    larger_study(project)  # 90 segments of three subjects, one participant each
+    run = theme_candidates(project, e5, seed=0)
+    assert run.parameters["clustering"] == "ward(11)" and run.parameters["segments"] == 90
+    owner = {s.id: s.interview_id for s in project.segments()}
+    for c in run.candidates:
+        assert 3 <= c.size <= 40
+        subjects = {owner[i] for i in c.segment_ids}
+        assert len(subjects) == 1, (c.key_words, subjects)  # one subject a topic
+    assert sum(c.size for c in run.candidates) + len(run.outliers) == 90
     from qda.errors import QdaError
 
     with pytest.raises(QdaError, match="between 2 and 90"):
         theme_candidates(project, e5, topics=500)
+
+
+def test_very_large_sets_use_umap_and_a_second_number_of_topics_only_reclusters(
+    project, e5, monkeypatch
+):
+    from qda.suggest import themes
+
+    monkeypatch.setattr(themes, "WARD_MAX", 50)  # as a study of more than 4,000 turns
+    larger_study(project)
+    auto = themes.theme_candidates(project, e5, seed=0)
+    assert auto.parameters["reduction"].startswith("umap")
+    assert auto.parameters["clustering"] == "hdbscan(min_cluster_size=5, leaf)"
+    assert len(auto.candidates) >= 2 and not auto.reused
+    four = themes.theme_candidates(project, e5, seed=0, topics=4)
+    assert four.reused and four.parameters["topics"] == 4 and len(four.candidates) == 4
+    assert sum(c.size for c in four.candidates) == 90  # k-means leaves no outliers
+    two = themes.theme_candidates(project, e5, seed=0, topics=2)
+    assert two.reused and len(two.candidates) == 2
+    assert themes.theme_candidates(project, e5, seed=0, topics=4).candidates == four.candidates
 
 
 def test_embedding_run_records_progress_and_embeds_each_text_once(project, e5):
@@ -310,8 +328,25 @@ def test_demo_themes_and_cli(demo_copy):
     (recorded,) = runs(qda.open_project(demo_copy))
     assert (recorded.id, recorded.status) == (data["run"], "done")
     assert [c.size for c in recorded.candidates()] == [t["segments"] for t in data["themes"]]
-    assert data["parameters"]["bertopic"] and data["parameters"]["set_aside"] > 0
+    assert data["parameters"]["bertopic"] and data["parameters"]["no_code_fits"] > 0
     assert data["themes"] and all(len(t["quotes"]) <= 3 and t["key_words"] for t in data["themes"])
+    p = qda.open_project(demo_copy)
+    every = {s.id for s in p.segments(analysed_only=True) if s.role.value != "interviewer"}
+    listed = [i for t in data["themes"] for i in t["segment_ids"]]
+    assert len(listed) == len(set(listed)) and set(listed) | set(data["outliers"]) == every
+    assert all(len(t["segment_ids"]) == t["segments"] for t in data["themes"])
+    assert all(re.fullmatch(r".+, 0\.\d\d", t["close_to"]) for t in data["themes"])
+    news = [c.new for c in recorded.candidates()]
+    assert news == sorted(news, reverse=True)  # the most turns no code fits first
+    # topics by meaning, not by language: most mix turns in two or three languages
+    from qda.suggest.themes import language_of
+
+    mixed = [
+        len({language_of(p.segment(i).text) for i in t["segment_ids"]}) > 1
+        for t in data["themes"]
+        if t["segments"] >= 5
+    ]
+    assert sum(mixed) >= len(mixed) / 2, mixed
 
 
 def test_refine_hints_find_a_code_that_holds_two_topics(project, e5):
@@ -405,7 +440,8 @@ def test_topics_look_among_the_turns_that_get_no_suggestion(demo_copy, e5):
     from qda.suggest.themes import check_topic_size, fitting
 
     p = qda.open_project(demo_copy)
-    candidates = check_topic_size(p)
+    coded = {c.segment_id for c in p.codings()}
+    candidates = [s for s in check_topic_size(p) if s.id not in coded]
     fits = fitting(p, e5, candidates, cached_embeddings(p, e5, [s.text for s in candidates]))
     shown = {s.segment_id for s in suggest_codes(p, e5)}
     assert 0 < fits.sum() < len(candidates)

@@ -52,6 +52,7 @@ class SuggestionRun:
                 segment_ids=tuple(c["segment_ids"]),
                 nearest_code=c.get("nearest_code", ""),
                 closeness=c.get("closeness", 0.0),
+                new=c.get("new", 0),
             )
             for c in self.result.get("candidates", [])
         ]

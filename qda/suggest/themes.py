@@ -1,24 +1,28 @@
-"""New-theme candidates: BERTopic over the segments that no code fits.
+"""New-theme candidates: topics across the participant turns, for a researcher to read.
 
-Segments already coded, or close to a code's prototype (as close as the codings of
-that code usually are), are set aside; BERTopic clusters the rest on their cached
-embeddings. Settings follow the number of segments, because BERTopic's defaults fail
-on small sets (UMAP + HDBSCAN crash below about 8 segments and call everything an
-outlier below about 30):
+Every participant turn goes in, coded or not: a new theme often runs across codes that
+are already there. The vectors are the cached embeddings with each language's mean
+taken off (a multilingual model still draws Danish turns towards each other), and the
+clustering follows the number of segments, chosen by measurement (`bench/themes.py`:
+deleting a code and asking the topics to bring it back):
 
-- fewer than 3 segments: a clear message, no topics (when setting aside the segments a
-  code fits would leave fewer than 3, as in a study of two short interviews, the topics
-  go over every uncoded segment instead);
-- up to 60: no dimension reduction, k-means with about √(n/2) clusters;
-- more: UMAP (5 dimensions) + HDBSCAN with a minimum cluster size that grows with n.
+- fewer than 3 segments: a clear message, no topics;
+- up to 60: k-means with about √(n/2) clusters;
+- up to 4,000: Ward's agglomerative clustering into one topic per 8 segments, the
+  size of a typical code (BERTopic's UMAP + HDBSCAN with a minimum cluster size of
+  n/40 made topics larger than any code and far fewer than a codebook has);
+- more: UMAP (5 dimensions) + HDBSCAN, leaf clusters of at least 5.
 
-A number of topics asked for ("more / fewer topics") replaces the automatic choice by
-k-means with that many clusters. The UMAP reduction is kept in memory for the same
-vectors and seed, so asking for another number of topics only re-clusters.
+A group of fewer than 3 segments is no topic: its segments are reported as outliers.
+A number of topics asked for replaces the automatic one. Topics holding the most turns
+no code fits yet (no coding, no suggestion above the calibrated threshold) come first,
+each with the existing code nearest it, so a variant of a code is seen as one.
 
-Key words come from c-TF-IDF with English, Danish and French stop words and
-`language="multilingual"` (the English setting strips non-ASCII letters). A fixed seed
-gives the same topics for the same input; each run returns its parameters.
+Key words come from BERTopic's c-TF-IDF (words and phrases of up to three words) with
+the stop words and fillers of English, Danish and French, contraction fragments, the
+names of the study's people and its own stop-word list left out; a phrase comes before
+the words it holds, and names the topic. A fixed seed gives the same topics for the same
+input; each run returns its parameters.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ from qda.models import Code, Segment, SpeakerRole
 from qda.store import Project
 from qda.suggest.codefit import fit_codes
 from qda.suggest.embed import Embedder, cached_embeddings
-from qda.suggest.stopwords import STOP_WORDS
+from qda.suggest.stopwords import DANISH, ENGLISH, FRENCH, STOP_WORDS
 
 MIN_SEGMENTS = 3
-SMALL = 60
+SMALL = 60  # up to this many segments: k-means
+WARD_MAX = 4_000  # up to this many: Ward's clustering (its memory grows with n²)
+TOPIC_SIZE = 8  # segments a topic, as a typical code has codings
+MIN_TOPIC = 3  # a smaller group is no topic: its segments are outliers
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class ThemeCandidate:
     segment_ids: tuple[int, ...]
     nearest_code: str = ""  # the path of the existing code nearest the topic's centre
     closeness: float = 0.0  # cosine of the topic's centre to that code's vector
+    new: int = 0  # its segments that no code fits yet (not coded, no suggestion)
 
     @property
     def suggested_name(self) -> str:
@@ -146,22 +154,22 @@ class ThemeRun:
 
 
 def check_topic_size(project: Project) -> list[Segment]:
-    """The participant segments no one has coded, which a topic run goes over.
+    """The participant segments a topic run goes over: every one, coded or not (a new
+    theme often runs across codes already there).
 
     Raises:
         QdaError: more of them than the limit (checked before a model is loaded).
     """
-    coded = {c.segment_id for c in project.codings()}
     candidates = [
         s
         for s in project.segments(analysed_only=True)
-        if s.role is not SpeakerRole.INTERVIEWER and s.text.strip() and s.id not in coded
+        if s.role is not SpeakerRole.INTERVIEWER and s.text.strip()
     ]
     if len(candidates) > (allowed := limits().topic_segments):
         raise QdaError(
-            f"a topic run over {len(candidates):,} uncoded segments is more than the limit of "
-            f"{allowed:,}: code more of them first, or raise the limit "
-            f"({ENV['topic_segments']}, or `qda app --max-topic-segments N`)"
+            f"a topic run over {len(candidates):,} participant segments is more than the "
+            f"limit of {allowed:,}: run it on fewer interviews (exclude some from analysis), "
+            f"or raise the limit ({ENV['topic_segments']}, or `qda app --max-topic-segments N`)"
         )
     return candidates
 
@@ -197,82 +205,132 @@ def fitting(project: Project, embedder: Embedder, segments: list, vectors: np.nd
     return chance >= calibration.threshold
 
 
+LANGUAGES = {"en": set(ENGLISH), "da": set(DANISH), "fr": set(FRENCH)}
+
+
+def language_of(text: str) -> str:
+    """en, da or fr: the language whose function words the text uses most."""
+    words = WORD.findall(text.lower())
+    return max(LANGUAGES, key=lambda k: sum(w in LANGUAGES[k] for w in words))
+
+
+def without_language(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    """The vectors with each language's mean taken off, so that turns group by what
+    they say rather than by the language they say it in (a multilingual model still
+    puts all Danish turns a little nearer each other than their meaning does)."""
+    languages = np.array([language_of(t) for t in texts])
+    out = np.asarray(vectors, dtype=np.float64).copy()
+    found = [x for x in LANGUAGES if (languages == x).any()]
+    if len(found) > 1:
+        for x in found:
+            out[languages == x] -= out[languages == x].mean(axis=0)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+class _Labels:
+    """A clusterer that gives labels already found (BERTopic then only names them)."""
+
+    def __init__(self, labels: np.ndarray):
+        self.labels_ = labels
+
+    def fit(self, x, y=None):
+        return self
+
+
+def clusters(vectors: np.ndarray, topics: int | None, seed: int) -> tuple[np.ndarray, dict, bool]:
+    """Labels (-1: in no topic) for the vectors, with the parameters and whether a
+    remembered reduction was used. Up to SMALL segments: k-means (about √(n/2)); up to
+    WARD_MAX: Ward's agglomerative clustering into about one topic per TOPIC_SIZE
+    segments, the size of a typical code; above: UMAP + HDBSCAN (leaf clusters of at
+    least 5). A topic of fewer than MIN_TOPIC segments is no topic."""
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+
+    n = len(vectors)
+    reused = False
+    if n <= SMALL:
+        k = topics or max(2, round(math.sqrt(n / 2)))
+        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(vectors)
+        return labels, {"reduction": "none", "clustering": f"kmeans({k})"}, False
+    if n <= WARD_MAX:
+        k = topics or max(2, round(n / TOPIC_SIZE))
+        labels = AgglomerativeClustering(k, linkage="ward").fit_predict(vectors)
+        params = {"reduction": "none", "clustering": f"ward({k})"}
+    else:
+        from hdbscan import HDBSCAN
+
+        reduced, reused = reduce(vectors.astype(np.float32), seed)
+        if topics:
+            labels = KMeans(topics, n_init=10, random_state=seed).fit_predict(reduced)
+            params = {"reduction": "umap(5, cosine)", "clustering": f"kmeans({topics})"}
+        else:
+            labels = HDBSCAN(min_cluster_size=5, cluster_selection_method="leaf").fit_predict(
+                reduced
+            )
+            params = {
+                "reduction": "umap(5, cosine)",
+                "clustering": "hdbscan(min_cluster_size=5, leaf)",
+            }
+    labels = np.asarray(labels)
+    sizes = Counter(labels.tolist())
+    labels = np.array([x if x >= 0 and sizes[x] >= MIN_TOPIC else -1 for x in labels])
+    return labels, params, reused
+
+
 def theme_candidates(
     project: Project, embedder: Embedder, *, seed: int = 0, topics: int | None = None
 ) -> ThemeRun:
-    """Topics over participant segments that no code fits; `topics` asks for that many
-    (k-means) instead of the number the clustering finds."""
+    """Topics over the participant turns, coded or not: those holding the most turns
+    that no code fits (no coding, no suggestion above the threshold) first, each with
+    the existing code nearest it. `topics` asks for that many instead of the number the
+    size of the study gives."""
     import bertopic
     import sklearn
     from bertopic import BERTopic
     from bertopic.dimensionality import BaseDimensionalityReduction
-    from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import CountVectorizer
 
     candidates = check_topic_size(project)
-    vectors = cached_embeddings(project, embedder, [s.text for s in candidates])
-    set_aside = 0
-    fitted = fit_codes(project, embedder)
-    fits = fitting(project, embedder, candidates, vectors, fitted)
-    if fits.any() and len(candidates) - int(fits.sum()) >= MIN_SEGMENTS:
-        set_aside = int(fits.sum())
-        candidates = [s for s, f in zip(candidates, fits, strict=True) if not f]
-        vectors = vectors[~fits]
-    # else (a small study): too few would be left, so topics go over every uncoded one
     n = len(candidates)
     if n < MIN_SEGMENTS:
-        raise QdaError(
-            f"only {n} segment(s) are left that no code fits; topics need at least {MIN_SEGMENTS}"
-        )
+        raise QdaError(f"only {n} participant segment(s); topics need at least {MIN_SEGMENTS}")
+    if topics is not None and not 2 <= topics <= n:
+        raise QdaError(f"the number of topics must be between 2 and {n} (the segments)")
+    texts = [s.text for s in candidates]
+    vectors = cached_embeddings(project, embedder, texts)
+    fitted = fit_codes(project, embedder)
+    coded = {c.segment_id for c in project.codings()}
+    fits = fitting(project, embedder, candidates, vectors, fitted)
+    new = np.array([s.id not in coded for s in candidates]) & ~fits
+    centred = without_language(vectors, texts)
+    labels, params, reused = clusters(centred, topics, seed)
     vectorizer = CountVectorizer(
         stop_words=left_out_words(project),
         token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
         ngram_range=(1, 3),
     )
-    if topics is not None and not 2 <= topics <= n:
-        raise QdaError(f"the number of topics must be between 2 and {n} (the segments left)")
-    reused = False
-    if n <= SMALL:
-        k = topics or max(2, round(math.sqrt(n / 2)))
-        clusterer = KMeans(k, n_init=10, random_state=seed)
-        reduced = vectors
-        params = {"reduction": "none", "clustering": f"kmeans({k})"}
-    else:
-        from hdbscan import HDBSCAN
-
-        size = max(5, n // 40)
-        reduced, reused = reduce(vectors, seed)
-        clusterer = (
-            KMeans(topics, n_init=10, random_state=seed)
-            if topics
-            else HDBSCAN(min_cluster_size=size, metric="euclidean", prediction_data=True)
-        )
-        params = {
-            "reduction": "umap(5, cosine)",
-            "clustering": f"kmeans({topics})" if topics else f"hdbscan(min_cluster_size={size})",
-        }
     model = BERTopic(
         language="multilingual",
         umap_model=BaseDimensionalityReduction(),
-        hdbscan_model=clusterer,
+        hdbscan_model=_Labels(labels),
         vectorizer_model=vectorizer,
         top_n_words=10,
         min_topic_size=2,
     )
-    labels, _ = model.fit_transform([s.text for s in candidates], embeddings=reduced)
-    labels = np.asarray(labels)
+    if (labels >= 0).any():  # BERTopic numbers the topics again, by size
+        found, _ = model.fit_transform(texts, embeddings=centred)
+        labels = np.asarray(found)
     people = {p.id: p for p in project.participants}
     owner = {i.id: i.participant_id for i in project.interviews}
     out: list[ThemeCandidate] = []
     for topic in sorted(set(labels.tolist()) - {-1}):
         members = np.flatnonzero(labels == topic)
-        centre = vectors[members].mean(axis=0)
-        order = members[np.argsort(-(vectors[members] @ centre))]
+        centre = centred[members].mean(axis=0)
+        order = members[np.argsort(-(centred[members] @ centre))]
         words = phrases_first([w for w, _ in (model.get_topic(topic) or [])[:10] if w])[:8]
         nearest, closeness = "", 0.0
         if fitted.data.codes:
-            unit = centre / max(float(np.linalg.norm(centre)), 1e-12)
-            near = fitted.scorer.meaning @ unit
+            mean = vectors[members].mean(axis=0)
+            near = fitted.scorer.meaning @ (mean / max(float(np.linalg.norm(mean)), 1e-12))
             j = int(np.argmax(near))
             nearest, closeness = fitted.data.paths[fitted.data.codes[j].id], float(near[j])
         group_counts = Counter(
@@ -288,14 +346,15 @@ def theme_candidates(
                 segment_ids=tuple(candidates[i].id for i in order),
                 nearest_code=nearest,
                 closeness=round(closeness, 4),
+                new=int(new[members].sum()),
             )
         )
-    out.sort(key=lambda c: -c.size)
+    out.sort(key=lambda c: (-c.new, -c.size, c.topic))
     params.update(
         {
             "topics": topics or "auto",
             "segments": n,
-            "set_aside": set_aside,
+            "no_code_fits": int(new.sum()),
             "seed": seed,
             "embedding_model": embedder.name,
             "bertopic": bertopic.__version__,
@@ -305,7 +364,7 @@ def theme_candidates(
     return ThemeRun(
         candidates=out,
         parameters=params,
-        set_aside=set_aside,
+        set_aside=n - int(new.sum()),
         reused=reused,
         pool=tuple(s.id for s in candidates),
         outliers=tuple(candidates[i].id for i in np.flatnonzero(labels == -1)),

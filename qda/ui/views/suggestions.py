@@ -245,8 +245,10 @@ st.fragment(code_fit)()
 
 st.header("New-theme candidates")
 st.caption(
-    "Topics among the participant segments that no code fits yet (BERTopic over the same "
-    "embeddings). The first run takes about half a minute; later ones a few seconds."
+    "Topics across the participant turns, coded or not (a new theme often runs across the "
+    "codes there): those with the most turns no code fits yet come first, each with the "
+    "existing code nearest it. The first run takes about half a minute; later ones a few "
+    "seconds."
 )
 
 
@@ -275,8 +277,9 @@ def theme_runs() -> None:
         "Topics",
         ["auto", *range(2, 31)],
         key="sg_topics",
-        help="auto: as many as the clustering finds. A number: that many (k-means). "
-        "After a first run on large studies, changing it only re-clusters (seconds).",
+        help="auto: about one topic per 8 turns, the size of a typical code. A number: "
+        "that many. After a first run on very large studies, changing it only re-clusters "
+        "(seconds).",
     )
     b.write("")
     if b.button("Find topics no code covers", key="sg_themes", disabled=busy):
@@ -322,7 +325,8 @@ def theme_runs() -> None:
     for candidate in done.candidates():
         with st.container(border=True):
             st.markdown(
-                f"**{literal(candidate.suggested_name)}** · {candidate.size} segments · "
+                f"**{literal(candidate.suggested_name)}** · {candidate.size} segments, "
+                f"{candidate.new} that no code fits yet · "
                 + literal(", ".join(candidate.key_words))
             )
             st.caption(
