@@ -159,6 +159,8 @@ def refit(n: int, model_name: str) -> None:
             f"  topic refit on cached vectors: {full:.1f} s "
             f"({len(fit.candidates)} topics, {fit.parameters['clustering']})"
         )
+        if not fit.parameters["reduction"].startswith("umap"):
+            return  # no reduction to remember below qda.suggest.themes.WARD_MAX turns
         started = time.perf_counter()
         again = theme_candidates(project, embedder, seed=0, topics=20)
         only = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """New-theme candidates: do they bring back a code a researcher made?
 
-    python bench/themes.py [--qdpx FILE ...] [--model e5-small] [--codes 6]
+    python bench/themes.py [--qdpx FILE ...] [--model e5-small] [--codes 8] [--speed 2000]
 
 For each study (the demo study, and each REFI-QDA project given; by default QualCoder's
 coded demo project in ../shared/refi-qda/examples/ when it is there), each of the
@@ -11,6 +11,11 @@ code: its segments, how many of them are in the pool the topics are looked for i
 with the deleted code's segments, and the same for the baseline: TF-IDF of the pool's
 texts + k-means with as many clusters as qda found topics (at least 2), same seed.
 Then the median best Jaccard of each and the ratio, with the topics' sizes.
+
+Speed (--speed N, default 2,000): a topic run on a generated study of N participant
+turns (two sentences of the demo's turns each), vectors cached (minilm-static), with
+qda's clustering (Ward up to 4,000 turns) against UMAP + HDBSCAN on the same turns
+(what runs above 4,000), each in a process that has run it once.
 """
 
 from __future__ import annotations
@@ -90,6 +95,56 @@ def score_study(template: Path, folder: Path, embedder, codes: int) -> list[dict
     return rows
 
 
+def speed(n: int) -> None:
+    import random
+    import time
+
+    import qda
+    from qda.demo import build_demo
+    from qda.models import Participant, SegmentDraft, SpeakerRole
+    from qda.suggest import themes
+    from qda.suggest.embed import cached_embeddings, load_embedder
+    from qda.suggest.hybrid import SENTENCE
+    from qda.suggest.runs import participant_texts
+
+    with tempfile.TemporaryDirectory() as folder:
+        demo = build_demo(Path(folder) / "demo")
+        sentences = [
+            x
+            for s in demo.segments()
+            if s.role is SpeakerRole.PARTICIPANT
+            for x in SENTENCE.split(s.text)
+            if len(x) > 15
+        ]
+        project = qda.create_project(Path(folder) / "study")
+        rng = random.Random(0)
+        for i in range(n // 100):
+            project.save_participant(Participant(f"P{i:03d}", ["a", "b", "c", "d"][i % 4]))
+            project.add_interview(
+                f"P{i:03d}",
+                [
+                    SegmentDraft(" ".join(rng.sample(sentences, 2)), "Participant")
+                    for _ in range(100)
+                ],
+            )
+        embedder = load_embedder("minilm-static")
+        cached_embeddings(project, embedder, participant_texts(project))
+        times = {}
+        for name, limit in (("qda (Ward)", themes.WARD_MAX), ("UMAP + HDBSCAN", 0)):
+            themes.WARD_MAX = limit
+            themes.theme_candidates(project, embedder, seed=1)  # warm: compiles, caches
+            themes._REDUCED.clear()
+            started = time.perf_counter()
+            run = themes.theme_candidates(project, embedder, seed=0)
+            times[name] = time.perf_counter() - started
+            print(
+                f"  {name:16s} {times[name]:5.1f} s  {len(run.candidates)} topics "
+                f"({run.parameters['clustering']}), {len(run.outliers)} outliers"
+            )
+        themes.WARD_MAX = 4_000
+        print(f"  ratio: {times['UMAP + HDBSCAN'] / times['qda (Ward)']:.1f}x (goal: under 15 s)")
+
+
 def main() -> None:
     from suggest import QUALCODER, study
 
@@ -98,7 +153,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qdpx", type=Path, nargs="*")
     parser.add_argument("--model", default="e5-small")
-    parser.add_argument("--codes", type=int, default=6)
+    parser.add_argument("--codes", type=int, default=8)
+    parser.add_argument("--speed", type=int, default=2_000)
     args = parser.parse_args()
     embedder = load_embedder(args.model)
     studies = [("demo study", None)]
@@ -125,6 +181,9 @@ def main() -> None:
                 f"\n  median best Jaccard: qda {q:.3f}, baseline {b:.3f}, "
                 f"ratio {q / max(b, 1e-9):.2f}x; topic sizes (first run): {sizes}"
             )
+    if args.speed:
+        print(f"\na topic run on {args.speed} turns, vectors cached")
+        speed(args.speed)
 
 
 if __name__ == "__main__":

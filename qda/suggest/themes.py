@@ -60,19 +60,20 @@ class ThemeCandidate:
     groups: dict[str, int]  # stakeholder group -> segments
     segment_ids: tuple[int, ...]
     nearest_code: str = ""  # the path of the existing code nearest the topic's centre
-    closeness: float = 0.0  # cosine of the topic's centre to that code's vector
+    closeness: float = 0.0  # the mean chance that its turns belong to that code
     new: int = 0  # its segments that no code fits yet (not coded, no suggestion)
 
     @property
     def suggested_name(self) -> str:
-        """Like a code name: the topic's first key phrase ("Shared consent form"), or
-        its first two words when it has no phrase ("Rent and arrears")."""
+        """Like a code name: the first key phrase among its first four key words
+        ("Shared consent form"), or its first two words when there is none ("Rent and
+        arrears")."""
         if not self.key_words:
             return f"Topic {self.topic}"
-        first = self.key_words[0]
-        if " " in first or len(self.key_words) == 1:
-            return first.capitalize()
-        return f"{first} and {self.key_words[1]}".capitalize()
+        phrase = next((w for w in self.key_words[:4] if " " in w), None)
+        if phrase or len(self.key_words) == 1:
+            return (phrase or self.key_words[0]).capitalize()
+        return f"{self.key_words[0]} and {self.key_words[1]}".capitalize()
 
 
 def phrases_first(words: list[str]) -> tuple[str, ...]:
@@ -328,11 +329,13 @@ def theme_candidates(
         order = members[np.argsort(-(centred[members] @ centre))]
         words = phrases_first([w for w, _ in (model.get_topic(topic) or [])[:10] if w])[:8]
         nearest, closeness = "", 0.0
-        if fitted.data.codes:
-            mean = vectors[members].mean(axis=0)
-            near = fitted.scorer.meaning @ (mean / max(float(np.linalg.norm(mean)), 1e-12))
-            j = int(np.argmax(near))
-            nearest, closeness = fitted.data.paths[fitted.data.codes[j].id], float(near[j])
+        if fitted.data.codes:  # the code its turns fit best on average, and how well
+            scores = fitted.scorer.scores(fitted.data.vocabulary.vectors(
+                [texts[i] for i in members], vectors[members]
+            ))  # fmt: skip
+            j = int(np.argmax(scores.mean(axis=0)))
+            nearest = fitted.data.paths[fitted.data.codes[j].id]
+            closeness = float(fitted.calibration.chances(scores[:, j]).mean())
         group_counts = Counter(
             people[owner[candidates[i].interview_id]].stakeholder_group for i in members
         )
