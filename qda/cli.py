@@ -1242,10 +1242,10 @@ def suggest(
         run = recorded
         people = {x.id: x for x in p.participants}
 
-        def quote(segment_id: int) -> str:
+        def quote(segment_id: int, passage: str = "") -> str:
             segment = p.segment(segment_id)
             who = people[p.interview(segment.interview_id).participant_id].label
-            return f"{who}: {segment.text}"
+            return f"{who}: {passage or segment.text}"
 
         rows = [
             {
@@ -1255,8 +1255,10 @@ def suggest(
                 "key_words": ", ".join(c.key_words),
                 "groups": "; ".join(f"{g}: {n}" for g, n in c.groups.items()),
                 "close_to": f"{c.nearest_code}, {c.closeness:.2f}" if c.nearest_code else "",
-                "quotes": [quote(i) for i in c.quotes],
+                "quotes": [quote(i, x) for i, x in zip(c.quotes, c.passages[:3], strict=False)]
+                or [quote(i) for i in c.quotes],
                 "segment_ids": list(c.segment_ids),
+                "passages": list(c.passages),
             }
             for c in run.candidates()
         ]
@@ -1285,6 +1287,7 @@ def suggest(
                         **r,
                         "quotes": " | ".join(r["quotes"]),
                         "segment_ids": " ".join(map(str, r["segment_ids"])),
+                        "passages": " | ".join(r["passages"]),
                     }.items()
                 }
                 for r in rows

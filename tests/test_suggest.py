@@ -245,20 +245,46 @@ def larger_study(project, n_per_topic=30):
 
 
 def test_larger_sets_get_topics_the_size_of_codes(project, e5):
+    from qda.models import Participant, SegmentDraft
     from qda.suggest.themes import theme_candidates
 
     larger_study(project)  # 90 segments of three subjects, one participant each
+    project.save_participant(Participant("P9", "a"))
+    answer = " ".join(  # one long answer about buses, then about money
+        [TOPICS["bus"][k % 3].format(PLACES[k + 3]) for k in range(6)]
+        + [
+            TOPICS["money"][k % 3].format(
+                ["sister", "gas", "council tax", "aunt", "water", "rent"][k]
+            )
+            for k in range(6)
+        ]
+    )  # 743 characters: two passages, one a subject
+    interview = project.add_interview("P9", [SegmentDraft(answer, "Ann")])
+    (long,) = [x.id for x in project.segments(interview.id)]
     run = theme_candidates(project, e5, seed=0)
-    assert run.parameters["clustering"] == "ward(11)" and run.parameters["segments"] == 90
-    owner = {s.id: s.interview_id for s in project.segments()}
+    assert run.parameters["segments"] == 91 and run.parameters["passages"] == 92
+    assert run.parameters["clustering"] == "ward(12)"
+    owner = {s.id: s.interview_id for s in project.segments() if s.id != long}
+    holding = [c for c in run.candidates if long in c.segment_ids]
     for c in run.candidates:
         assert 3 <= c.size <= 40
-        subjects = {owner[i] for i in c.segment_ids}
+        subjects = {owner[i] for i in c.segment_ids if i != long}
         assert len(subjects) == 1, (c.key_words, subjects)  # one subject a topic
-    assert sum(c.size for c in run.candidates) + len(run.outliers) == 90
+    for c in holding:
+        assert c.passages[c.segment_ids.index(long)] in answer
+    # the answer's two passages each lie nearer the turns of their own subject
+    from qda.suggest.themes import passages
+
+    halves = [t for _, t in passages(project.segments(interview.id))]
+    assert len(halves) == 2 and " ".join(halves) == answer
+    bus, money = (
+        e5.embed([s.text for s in project.segments(x)]).mean(axis=0) for x in ("P0", "P1")
+    )
+    first, second = e5.embed(halves)
+    assert first @ bus > first @ money and second @ money > second @ bus
     from qda.errors import QdaError
 
-    with pytest.raises(QdaError, match="between 2 and 90"):
+    with pytest.raises(QdaError, match="between 2 and 92"):
         theme_candidates(project, e5, topics=500)
 
 
@@ -333,8 +359,12 @@ def test_demo_themes_and_cli(demo_copy):
     p = qda.open_project(demo_copy)
     every = {s.id for s in p.segments(analysed_only=True) if s.role.value != "interviewer"}
     listed = [i for t in data["themes"] for i in t["segment_ids"]]
-    assert len(listed) == len(set(listed)) and set(listed) | set(data["outliers"]) == every
+    assert set(listed) | set(data["outliers"]) == every
     assert all(len(t["segment_ids"]) == t["segments"] for t in data["themes"])
+    for t in data["themes"]:  # the part of each turn that is in the topic
+        assert len(t["passages"]) == t["segments"]
+        pairs = zip(t["segment_ids"], t["passages"], strict=True)
+        assert all(x in p.segment(i).text for i, x in pairs)
     assert all(re.fullmatch(r".+, [01]\.\d\d", t["close_to"]) for t in data["themes"])
     news = [c.new for c in recorded.candidates()]
     assert news == sorted(news, reverse=True)  # the most turns no code fits first

@@ -54,3 +54,20 @@ def test_the_cli_sets_and_clears_the_study_stop_words(tmp_path):
     result = runner.invoke(main, ["config", str(tmp_path / "s"), "--clear-stop-words"])
     assert "topic stop words: (only the built-in ones)" in result.output
     assert qda.open_project(tmp_path / "s").topic_stop_words == []
+
+
+def test_long_turns_become_passages_of_whole_sentences():
+    from qda.models import Segment
+    from qda.suggest.themes import PASSAGE_CHARS, passages
+
+    sentences = [
+        f"Sentence number {n} says something about the bus and the rent." for n in range(20)
+    ]
+    text = " ".join(sentences)
+    long = Segment(1, "P01", 0, text, text, "Ann", SpeakerRole.PARTICIPANT)
+    short = Segment(2, "P01", 1, "A short turn.", "A short turn.", "Ann")
+    out = passages([long, short])
+    parts = [text for s, text in out if s.id == 1]
+    assert len(parts) > 2 and all(len(x) <= PASSAGE_CHARS for x in parts)
+    assert " ".join(parts) == long.text  # every sentence once, in order
+    assert out[-1][1] == "A short turn."

@@ -53,6 +53,7 @@ class SuggestionRun:
                 nearest_code=c.get("nearest_code", ""),
                 closeness=c.get("closeness", 0.0),
                 new=c.get("new", 0),
+                passages=tuple(c.get("passages", ())),
             )
             for c in self.result.get("candidates", [])
         ]

@@ -1,7 +1,8 @@
 """New-theme candidates: topics across the participant turns, for a researcher to read.
 
 Every participant turn goes in, coded or not: a new theme often runs across codes that
-are already there. The vectors are the cached embeddings with each language's mean
+are already there. A turn over PASSAGE_CHARS is cut into passages of whole sentences,
+so a long answer can feed several topics; each topic lists the passage of each turn. The vectors are the cached embeddings with each language's mean
 taken off (a multilingual model still draws Danish turns towards each other), and the
 clustering follows the number of segments, chosen by measurement (`bench/themes.py`:
 deleting a code and asking the topics to bring it back):
@@ -62,6 +63,7 @@ class ThemeCandidate:
     nearest_code: str = ""  # the path of the existing code nearest the topic's centre
     closeness: float = 0.0  # the mean chance that its turns belong to that code
     new: int = 0  # its segments that no code fits yet (not coded, no suggestion)
+    passages: tuple[str, ...] = ()  # with segment_ids: the part of each turn in the topic
 
     @property
     def suggested_name(self) -> str:
@@ -228,6 +230,39 @@ def without_language(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
+PASSAGE_CHARS = 400  # a longer turn is cut into passages of about this length
+
+
+@dataclass(frozen=True)
+class Passage:
+    segment: Segment
+    text: str
+
+
+def passages(segments: list[Segment]) -> list[tuple[Segment, str]]:
+    """Each turn as passages: a turn of up to PASSAGE_CHARS characters whole, a longer
+    one cut into runs of whole sentences of about that length, so that a two-minute
+    answer that touches three subjects can feed three topics."""
+    from qda.suggest.hybrid import SENTENCE
+
+    out: list[tuple[Segment, str]] = []
+    for s in segments:
+        text = s.text.strip()
+        if len(text) <= PASSAGE_CHARS:
+            out.append((s, text))
+            continue
+        run = ""
+        for sentence in (x.strip() for x in SENTENCE.split(text) if x.strip()):
+            if run and len(run) + 1 + len(sentence) > PASSAGE_CHARS:
+                out.append((s, run))
+                run = sentence
+            else:
+                run = f"{run} {sentence}".strip()
+        if run:
+            out.append((s, run))
+    return out
+
+
 class _Labels:
     """A clusterer that gives labels already found (BERTopic then only names them)."""
 
@@ -294,14 +329,15 @@ def theme_candidates(
     n = len(candidates)
     if n < MIN_SEGMENTS:
         raise QdaError(f"only {n} participant segment(s); topics need at least {MIN_SEGMENTS}")
-    if topics is not None and not 2 <= topics <= n:
-        raise QdaError(f"the number of topics must be between 2 and {n} (the segments)")
-    texts = [s.text for s in candidates]
+    units = passages(candidates)
+    if topics is not None and not 2 <= topics <= len(units):
+        raise QdaError(f"the number of topics must be between 2 and {len(units)} (the passages)")
+    texts = [text for _, text in units]
     vectors = cached_embeddings(project, embedder, texts)
     fitted = fit_codes(project, embedder)
     coded = {c.segment_id for c in project.codings()}
-    fits = fitting(project, embedder, candidates, vectors, fitted)
-    new = np.array([s.id not in coded for s in candidates]) & ~fits
+    fits = fitting(project, embedder, [Passage(s, t) for s, t in units], vectors, fitted)
+    new = np.array([s.id not in coded for s, _ in units]) & ~fits
     centred = without_language(vectors, texts)
     labels, params, reused = clusters(centred, topics, seed)
     vectorizer = CountVectorizer(
@@ -327,29 +363,32 @@ def theme_candidates(
         members = np.flatnonzero(labels == topic)
         centre = centred[members].mean(axis=0)
         order = members[np.argsort(-(centred[members] @ centre))]
+        first: dict[int, int] = {}  # segment id -> its passage nearest the centre
+        for i in order:
+            first.setdefault(units[i][0].id, int(i))
+        segments = [units[i][0] for i in first.values()]
         words = phrases_first([w for w, _ in (model.get_topic(topic) or [])[:10] if w])[:8]
         nearest, closeness = "", 0.0
-        if fitted.data.codes:  # the code its turns fit best on average, and how well
+        if fitted.data.codes:  # the code its passages fit best on average, and how well
             scores = fitted.scorer.scores(fitted.data.vocabulary.vectors(
                 [texts[i] for i in members], vectors[members]
             ))  # fmt: skip
             j = int(np.argmax(scores.mean(axis=0)))
             nearest = fitted.data.paths[fitted.data.codes[j].id]
             closeness = float(fitted.calibration.chances(scores[:, j]).mean())
-        group_counts = Counter(
-            people[owner[candidates[i].interview_id]].stakeholder_group for i in members
-        )
+        group_counts = Counter(people[owner[s.interview_id]].stakeholder_group for s in segments)
         out.append(
             ThemeCandidate(
                 topic=int(topic),
-                size=len(members),
+                size=len(segments),
                 key_words=words,
-                quotes=tuple(candidates[i].id for i in order[:3]),
+                quotes=tuple(s.id for s in segments[:3]),
                 groups=dict(sorted(group_counts.items())),
-                segment_ids=tuple(candidates[i].id for i in order),
+                segment_ids=tuple(s.id for s in segments),
                 nearest_code=nearest,
                 closeness=round(closeness, 4),
-                new=int(new[members].sum()),
+                new=len({units[i][0].id for i in members if new[i]}),
+                passages=tuple(texts[i] for i in first.values()),
             )
         )
     out.sort(key=lambda c: (-c.new, -c.size, c.topic))
@@ -357,7 +396,8 @@ def theme_candidates(
         {
             "topics": topics or "auto",
             "segments": n,
-            "no_code_fits": int(new.sum()),
+            "passages": len(units),
+            "no_code_fits": len({units[i][0].id for i in np.flatnonzero(new)}),
             "seed": seed,
             "embedding_model": embedder.name,
             "bertopic": bertopic.__version__,
@@ -367,10 +407,10 @@ def theme_candidates(
     return ThemeRun(
         candidates=out,
         parameters=params,
-        set_aside=n - int(new.sum()),
+        set_aside=n - len({units[i][0].id for i in np.flatnonzero(new)}),
         reused=reused,
         pool=tuple(s.id for s in candidates),
-        outliers=tuple(candidates[i].id for i in np.flatnonzero(labels == -1)),
+        outliers=tuple(dict.fromkeys(units[i][0].id for i in np.flatnonzero(labels == -1))),
     )
 
 

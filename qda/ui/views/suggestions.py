@@ -340,8 +340,9 @@ def theme_runs() -> None:
                     )
                 )
             )
-            for segment_id in candidate.quotes:
-                st.text(project.segment(segment_id).text)
+            shown = dict(zip(candidate.segment_ids, candidate.passages, strict=False))
+            for segment_id in candidate.quotes:  # the passage of the turn in the topic
+                st.text(shown.get(segment_id) or project.segment(segment_id).text)
             name = st.text_input(
                 "Name of the new code",
                 candidate.suggested_name,
