@@ -2,9 +2,10 @@
 
 Every participant turn goes in, coded or not: a new theme often runs across codes that
 are already there. A turn over PASSAGE_CHARS is cut into passages of whole sentences,
-so a long answer can feed several topics; each topic lists the passage of each turn. The vectors are the cached embeddings with each language's mean
-taken off (a multilingual model still draws Danish turns towards each other), and the
-clustering follows the number of segments, chosen by measurement (`bench/themes.py`:
+so a long answer can feed several topics; each topic lists the passage of each turn.
+The vectors are the cached embeddings with each language's mean taken off (a
+multilingual model still draws Danish turns towards each other), and the clustering
+follows the number of segments, chosen by measurement (`bench/themes.py`:
 deleting a code and asking the topics to bring it back):
 
 - fewer than 3 segments: a clear message, no topics;
@@ -50,6 +51,7 @@ SMALL = 60  # up to this many segments: k-means
 WARD_MAX = 4_000  # up to this many: Ward's clustering (its memory grows with n²)
 TOPIC_SIZE = 8  # segments a topic, as a typical code has codings
 MIN_TOPIC = 3  # a smaller group is no topic: its segments are outliers
+MERGE_TOPICS = 1.0  # centres nearer than this (cosine) are one topic; 1: none merged
 
 
 @dataclass(frozen=True)
@@ -306,10 +308,31 @@ def clusters(vectors: np.ndarray, topics: int | None, seed: int) -> tuple[np.nda
                 "reduction": "umap(5, cosine)",
                 "clustering": "hdbscan(min_cluster_size=5, leaf)",
             }
-    labels = np.asarray(labels)
+    labels = merge_near(vectors, np.asarray(labels)) if not topics else np.asarray(labels)
     sizes = Counter(labels.tolist())
     labels = np.array([x if x >= 0 and sizes[x] >= MIN_TOPIC else -1 for x in labels])
     return labels, params, reused
+
+
+def merge_near(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Topics whose centres are nearer than MERGE_TOPICS (cosine) become one: the
+    clustering's fixed number can cut one subject in two."""
+    if MERGE_TOPICS >= 1:
+        return labels
+    found = sorted(set(labels.tolist()) - {-1})
+    centres = np.stack([vectors[labels == x].mean(axis=0) for x in found])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    parent = {x: x for x in found}
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    near = centres @ centres.T
+    for a, b in zip(*np.nonzero(np.triu(near, 1) >= MERGE_TOPICS), strict=True):
+        parent[root(found[b])] = root(found[a])
+    return np.array([root(x) if x >= 0 else -1 for x in labels.tolist()])
 
 
 def theme_candidates(
