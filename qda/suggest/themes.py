@@ -51,7 +51,6 @@ SMALL = 60  # up to this many segments: k-means
 WARD_MAX = 4_000  # up to this many: Ward's clustering (its memory grows with n²)
 TOPIC_SIZE = 8  # segments a topic, as a typical code has codings
 MIN_TOPIC = 3  # a smaller group is no topic: its segments are outliers
-MERGE_TOPICS = 1.0  # centres nearer than this (cosine) are one topic; 1: none merged
 
 
 @dataclass(frozen=True)
@@ -308,31 +307,10 @@ def clusters(vectors: np.ndarray, topics: int | None, seed: int) -> tuple[np.nda
                 "reduction": "umap(5, cosine)",
                 "clustering": "hdbscan(min_cluster_size=5, leaf)",
             }
-    labels = merge_near(vectors, np.asarray(labels)) if not topics else np.asarray(labels)
+    labels = np.asarray(labels)
     sizes = Counter(labels.tolist())
     labels = np.array([x if x >= 0 and sizes[x] >= MIN_TOPIC else -1 for x in labels])
     return labels, params, reused
-
-
-def merge_near(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Topics whose centres are nearer than MERGE_TOPICS (cosine) become one: the
-    clustering's fixed number can cut one subject in two."""
-    if MERGE_TOPICS >= 1:
-        return labels
-    found = sorted(set(labels.tolist()) - {-1})
-    centres = np.stack([vectors[labels == x].mean(axis=0) for x in found])
-    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
-    parent = {x: x for x in found}
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    near = centres @ centres.T
-    for a, b in zip(*np.nonzero(np.triu(near, 1) >= MERGE_TOPICS), strict=True):
-        parent[root(found[b])] = root(found[a])
-    return np.array([root(x) if x >= 0 else -1 for x in labels.tolist()])
 
 
 def theme_candidates(
