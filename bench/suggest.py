@@ -230,6 +230,16 @@ def decisions(data, scorer, test, texts, x_vectors, truth) -> dict[str, list[boo
     }
 
 
+def studies_to_score(qdpx: list[Path] | None) -> list[tuple[str, Path | None]]:
+    """The demo study, then each REFI-QDA project given (by default QualCoder's coded
+    demo project, when ../shared is there)."""
+    found: list[tuple[str, Path | None]] = [("demo study", None)]
+    for path in qdpx if qdpx is not None else [QUALCODER]:
+        if path.exists():
+            found.append((path.stem, path))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qdpx", type=Path, nargs="*")
@@ -238,10 +248,7 @@ def main() -> None:
     from qda.suggest.embed import load_embedder
 
     embedder = load_embedder(args.model)
-    studies = [("demo study", None)]
-    for path in args.qdpx if args.qdpx is not None else [QUALCODER]:
-        if path.exists():
-            studies.append((path.stem, path))
+    studies = studies_to_score(args.qdpx)
     baselines = ("keyword overlap", "TF-IDF centroid", "TF-IDF centroid + name")
     with tempfile.TemporaryDirectory() as folder:
         for name, qdpx in studies:

@@ -146,7 +146,7 @@ def speed(n: int) -> None:
 
 
 def main() -> None:
-    from suggest import QUALCODER, study
+    from suggest import studies_to_score, study
 
     from qda.suggest.embed import load_embedder
 
@@ -157,10 +157,7 @@ def main() -> None:
     parser.add_argument("--speed", type=int, default=2_000)
     args = parser.parse_args()
     embedder = load_embedder(args.model)
-    studies = [("demo study", None)]
-    for path in args.qdpx if args.qdpx is not None else [QUALCODER]:
-        if path.exists():
-            studies.append((path.stem, path))
+    studies = studies_to_score(args.qdpx)
     with tempfile.TemporaryDirectory() as folder:
         for name, qdpx in studies:
             slug = re.sub(r"\W+", "-", name)
