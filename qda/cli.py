@@ -61,12 +61,13 @@ def _decoding_options(command: Callable) -> Callable:
     def wrapper(*args, engine, model, language, speakers, beam_size, no_vad,
                 word_timestamps, prompt, **kwargs):  # fmt: skip
         from qda.jobs import TranscriptionRequest
+        from qda.transcribe.voices import parse_speakers
 
         request = TranscriptionRequest(
             engine=engine,
             model=model,
             language=None if language == "auto" else language,
-            speakers=speakers,
+            speakers=parse_speakers(speakers),
             vad=not no_vad,
             beam_size=beam_size,
             word_timestamps=word_timestamps,
@@ -81,8 +82,9 @@ def _decoding_options(command: Callable) -> Callable:
                      help="Model name (base, tiny.en, small, …) or path."),
         click.option("--language", default="auto", show_default=True,
                      help="auto, or a code: en, da, fr, …"),
-        click.option("--speakers", default=2, show_default=True,
-                     help="Number of speakers; 1 = no labels."),
+        click.option("--speakers", default="auto", show_default=True,
+                     help="auto: counted from the voices (one for a monologue, several "
+                          "for a focus group); a number forces it; 1 = no labels."),
         click.option("--beam-size", default=5, show_default=True, help="1 = greedy decoding."),
         click.option("--no-vad", is_flag=True, help="Decode silence too (VAD is on by default)."),
         click.option("--word-timestamps", is_flag=True),

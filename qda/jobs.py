@@ -56,7 +56,7 @@ class TranscriptionRequest:
     engine: str = "faster-whisper"
     model: str = "base"
     language: str | None = None  # None: detect
-    speakers: int = 2  # 0 or 1: no speaker labels
+    speakers: int | str = "auto"  # "auto": counted from the voices; 0 or 1: no labels
     vad: bool = True
     beam_size: int = 5
     word_timestamps: bool = False

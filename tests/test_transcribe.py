@@ -152,3 +152,24 @@ def _write_wav(path, samples):
         w.setframerate(SAMPLE_RATE)
         w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
     return path
+
+
+@pytest.mark.parametrize(("stem", "language"), [("P15_lorraine", "en"), ("P17_elodie", "fr")])
+def test_a_monologue_gets_one_speaker_and_a_number_is_still_obeyed(base_model, stem, language):
+    """Only the participant's answers of a demo recording: one voice. `auto` (the
+    default) labels one speaker; the number, when given, is used as it is."""
+    full = load_audio(RECORDINGS / f"{stem}.opus").samples
+    turns = reference(stem)
+    pieces = []
+    for turn, following in zip(turns, [*turns[1:], None], strict=True):
+        if turn.speaker != "Interviewer":
+            a = int(turn.start * SAMPLE_RATE)
+            b = int(following.start * SAMPLE_RATE) if following else len(full)
+            pieces.append(full[a:b])
+    mono = np.concatenate(pieces)
+    audio = Audio(mono, AudioInfo(len(mono) / SAMPLE_RATE, 1, SAMPLE_RATE, "pcm", "wav"))
+    options = TranscriptionOptions(language=language, temperature=0.0)
+    result = transcribe_audio(audio, base_model, options)
+    assert len({s.speaker for s in result.segments}) == 1
+    forced = transcribe_audio(audio, base_model, options, speakers=2)
+    assert len({s.speaker for s in forced.segments}) == 2

@@ -5,20 +5,17 @@ Two ways, tried in order:
 1. **Channels.** A stereo recording with one voice per channel (a common interview
    set-up: uncorrelated channels) is transcribed channel by channel, so each segment
    comes with its speaker and overlapping speech is kept.
-2. **Voices.** Otherwise each segment's speech is cut into 1.6 s windows, each window
-   is embedded with the voice encoder whose weights the `resemblyzer` package ships
-   (a 3-layer LSTM over 40-band mel frames, 256-d embeddings), and the windows are
-   clustered with k-means into the number of speakers; a segment takes the speaker of
-   most of its windows. The encoder is re-implemented here and only its weight file is
-   read from the package, so resemblyzer's own imports (and its `webrtcvad`
-   dependency) are never needed.
+2. **Voices.** Otherwise the speech is cut into 1.6 s windows, each embedded with the
+   voice encoder whose weights the `resemblyzer` package ships (a 3-layer LSTM over
+   40-band mel frames, 256-d embeddings); `qda.transcribe.voices` counts the voices,
+   smooths who speaks when and places the turn changes. The encoder is re-implemented
+   here and only its weight file is read from the package, so resemblyzer's own
+   imports (and its `webrtcvad` dependency) are never needed.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +24,6 @@ from qda.audio import SAMPLE_RATE
 from qda.errors import QdaError
 
 WINDOW_S = 1.6  # the voice encoder's partial-utterance length (160 mel frames)
-STEP_S = 0.4
 N_FFT, HOP, N_MELS = 400, 160, 40
 
 
@@ -141,57 +137,3 @@ def separate_channels(stereo: np.ndarray | None, max_correlation: float = 0.3) -
     if min(np.abs(left).max(), np.abs(right).max()) < 1e-3:
         return False
     return abs(float(np.corrcoef(left, right)[0, 1])) < max_correlation
-
-
-def voice_timeline(
-    samples: np.ndarray,
-    spans: Sequence[tuple[float, float]],
-    speakers: int = 2,
-    encoder: VoiceEncoder | None = None,
-    seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Who speaks when: (window centres in seconds, speaker number per window).
-
-    Windows of 1.6 s every 0.4 s cover each span; k-means groups their voice embeddings
-    into `speakers` voices; a median filter over time removes single-window flips.
-    Speakers are numbered by first appearance (0 speaks first).
-    """
-    from scipy.signal import medfilt
-    from sklearn.cluster import KMeans
-
-    centres: list[float] = []
-    for start, end in spans:
-        count = max(1, int((end - start) / STEP_S))
-        centres.extend(start + (np.arange(count) + 0.5) * (end - start) / count)
-    centre_array = np.array(centres)
-    if speakers <= 1 or len(centres) < 2:
-        return centre_array, np.zeros(len(centres), dtype=int)
-    encoder = encoder or VoiceEncoder()
-    frames = encoder.mel_frames(_normalize_volume(samples))
-    n_frames = int(WINDOW_S * 100)
-    windows = []
-    for centre in centres:
-        first = round((centre - WINDOW_S / 2) * 100)
-        first = min(max(first, 0), max(len(frames) - n_frames, 0))
-        window = frames[first : first + n_frames]
-        if len(window) < n_frames:
-            window = np.pad(window, ((0, n_frames - len(window)), (0, 0)))
-        windows.append(window)
-    embeddings = encoder.embed(np.stack(windows))
-    k = min(speakers, len(embeddings))
-    clusters = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(embeddings)
-    order = np.argsort(centre_array, kind="stable")
-    in_time = clusters[order]
-    if len(in_time) >= 5:
-        in_time = medfilt(in_time.astype(float), kernel_size=5).astype(int)
-    clusters[order] = in_time
-    first_seen = {c: n for n, c in enumerate(dict.fromkeys(in_time.tolist()))}
-    return centre_array, np.array([first_seen[c] for c in clusters])
-
-
-def speaker_at(centres: np.ndarray, labels: np.ndarray, start: float, end: float) -> int:
-    """The speaker of most windows centred in [start, end] (else of the nearest one)."""
-    inside = labels[(centres >= start) & (centres <= end)]
-    if len(inside) == 0:
-        inside = labels[[int(np.argmin(np.abs(centres - (start + end) / 2)))]]
-    return Counter(inside.tolist()).most_common(1)[0][0]

@@ -20,29 +20,24 @@ from dataclasses import replace
 import numpy as np
 
 from qda.audio import SAMPLE_RATE, Audio
-from qda.transcribe.diarize import (
-    VoiceEncoder,
-    separate_channels,
-    speaker_at,
-    speaker_name,
-    voice_timeline,
-)
+from qda.transcribe.diarize import VoiceEncoder, separate_channels, speaker_name
 from qda.transcribe.types import (
     TranscribedSegment,
     Transcriber,
     Transcript,
     TranscriptionOptions,
 )
+from qda.transcribe.voices import AUTO, label_words
 
 INTERVIEWER = "Interviewer"
 PARTICIPANT = "Participant"
 _SENTENCE_END = re.compile(r"[.!?…。»\"”)]\s*$")
 
 
-def channel_plan(audio: Audio, speakers: int) -> list[tuple[str, np.ndarray]]:
+def channel_plan(audio: Audio, speakers: int | str) -> list[tuple[str, np.ndarray]]:
     """What to decode: [("", mono)] or, for one voice per stereo channel,
     [(SPEAKER_1, left), (SPEAKER_2, right)]."""
-    if speakers == 2 and separate_channels(audio.stereo):
+    if speakers in (2, AUTO) and separate_channels(audio.stereo):
         return [(speaker_name(0), audio.stereo[0]), (speaker_name(1), audio.stereo[1])]
     return [("", audio.samples)]
 
@@ -134,72 +129,26 @@ def merge_turns(
     return merged
 
 
-MIN_PIECE_S = 0.8  # a speaker change inside a segment shorter than this is ignored
-
-
-def split_by_speaker(
-    segments: Sequence[TranscribedSegment], centres: np.ndarray, labels: np.ndarray
-) -> list[TranscribedSegment]:
-    """Label each segment with its speaker, cutting a segment whose words belong to
-    different speakers (a turn change the engine did not mark) at the change."""
-    out: list[TranscribedSegment] = []
-    for s in segments:
-        if not s.words:
-            out.append(
-                replace(s, speaker=speaker_name(speaker_at(centres, labels, s.start, s.end)))
-            )
-            continue
-        groups: list[tuple[int, list]] = []
-        for w in s.words:
-            who = speaker_at(centres, labels, w.start, w.end)
-            if groups and groups[-1][0] == who:
-                groups[-1][1].append(w)
-            else:
-                groups.append((who, [w]))
-        # a short piece is more likely a clustering slip than a turn: give it to a neighbour
-        merged: list[tuple[int, list]] = []
-        for who, words in groups:
-            short = words[-1].end - words[0].start < MIN_PIECE_S
-            if merged and (short or merged[-1][0] == who):
-                merged[-1][1].extend(words)
-            else:
-                merged.append((who, list(words)))
-        if len(merged) > 1 and merged[0][1][-1].end - merged[0][1][0].start < MIN_PIECE_S:
-            merged[1] = (merged[1][0], merged[0][1] + merged[1][1])
-            merged.pop(0)
-        for who, words in merged:
-            text = "".join(w.text for w in words).strip()
-            if text:
-                out.append(
-                    TranscribedSegment(
-                        words[0].start, words[-1].end, text, tuple(words), speaker_name(who)
-                    )
-                )
-    return out
-
-
 def label_and_merge(
     audio: Audio,
     segments: Sequence[TranscribedSegment],
-    speakers: int = 2,
+    speakers: int | str = AUTO,
     *,
     participant: str = "",
     encoder: VoiceEncoder | None = None,
 ) -> tuple[list[TranscribedSegment], str]:
     """Speaker-labelled, time-ordered, merged segments, and the labelling method
-    ("channels", "voices" or "none")."""
+    ("channels", "voices" or "none"). `speakers`: "auto" (estimated from the voices),
+    or a number; 0 or 1 labels none."""
     ordered = sorted(segments, key=lambda s: (s.start, s.speaker))
-    if speakers <= 1:
+    if speakers in (0, 1):
         return merge_turns([replace(s, speaker="") for s in ordered]), "none"
     if all(s.speaker for s in ordered) and len({s.speaker for s in ordered}) > 1:
         method = "channels"
         labelled = list(ordered)
     else:
         method = "voices"
-        centres, labels = voice_timeline(
-            audio.samples, [(s.start, s.end) for s in ordered], speakers, encoder
-        )
-        labelled = split_by_speaker(ordered, centres, labels)
+        labelled = label_words(audio.samples, ordered, speakers, encoder)
     names = speaker_names(labelled, participant)
     named = [replace(s, speaker=names.get(s.speaker, s.speaker)) for s in labelled]
     return merge_turns(named), method
@@ -210,7 +159,7 @@ def transcribe_audio(
     transcriber: Transcriber,
     options: TranscriptionOptions,
     *,
-    speakers: int = 2,
+    speakers: int | str = AUTO,
     participant: str = "",
     on_segment: Callable[[TranscribedSegment], None] | None = None,
 ) -> Transcript:

@@ -130,3 +130,18 @@ def page(title: str) -> Project:
         st.stop()
     show_flash()
     return project
+
+
+SPEAKER_CHOICES: list[int | str] = ["auto", 1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def speakers_choice(where, key: str) -> int | str:
+    """A select box: how many speakers: auto (counted from the voices) or a number."""
+    return where.selectbox(
+        "Speakers",
+        SPEAKER_CHOICES,
+        key=key,
+        format_func=lambda n: {"auto": "auto (counted)", 1: "1 (no labels)"}.get(n, str(n)),
+        help="auto counts the voices: one for a monologue, two for an interview, "
+        "more for a focus group. A number forces it.",
+    )

@@ -15,7 +15,16 @@ from qda.models import SpeakerRole, clock
 from qda.transcribe.loops import find_loops
 from qda.ui.files import wrong_kind
 from qda.ui.memos import memo_box
-from qda.ui.state import WRAP_ROW, file_stem, flash, literal, page, rows_height, user
+from qda.ui.state import (
+    WRAP_ROW,
+    file_stem,
+    flash,
+    literal,
+    page,
+    rows_height,
+    speakers_choice,
+    user,
+)
 
 PLAY_FROM = "play_from"  # interview id -> (start in seconds, play at once)
 READ, CORRECT = "Read and listen", "Correct"
@@ -131,12 +140,12 @@ def transcribe_again(project, interview) -> None:
             index=0, key=f"again_language_{interview.id}",
         )  # fmt: skip
         model = c2.selectbox("Model", ["base", "small", "tiny"], key=f"again_model_{interview.id}")
-        speakers = c3.number_input("Speakers", 1, 8, value=2, key=f"again_speakers_{interview.id}")
+        speakers = speakers_choice(c3, f"again_speakers_{interview.id}")
         if st.button("Transcribe again", key=f"do_again_{interview.id}"):
             request = TranscriptionRequest(
                 model=model,
                 language=None if language == "auto" else language,
-                speakers=int(speakers),
+                speakers=speakers,
             )
             try:
                 job = retranscribe(project, interview.id, request, by=user())

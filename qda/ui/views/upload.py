@@ -13,7 +13,7 @@ from qda.limits import limits
 from qda.models import JobStatus
 from qda.transcribe.weights import BUNDLED_MODELS
 from qda.ui.files import keep_right_kind
-from qda.ui.state import flash, literal, page, user
+from qda.ui.state import flash, literal, page, speakers_choice, user
 
 NEW = "➕ new participant"
 LANGUAGES = {"auto": "detect", "en": "English", "da": "Danish", "fr": "French", "de": "German",
@@ -76,9 +76,7 @@ def settings() -> TranscriptionRequest:
             help="base and tiny.en (English only) come with qda; others are downloaded "
             "by the engine when this computer is online, or type a model folder path.",
         )
-        speakers = c3.number_input(
-            "Speakers", 1, 12, 2, key="tr_speakers", help="2 for an interview."
-        )
+        speakers = speakers_choice(c3, "tr_speakers")
         c4, c5 = st.columns(2)
         vad = c4.checkbox("Skip silence (VAD)", True, key="tr_vad")
         words = c5.checkbox("Word timestamps", False, key="tr_words")
@@ -90,7 +88,7 @@ def settings() -> TranscriptionRequest:
     return TranscriptionRequest(
         engine=engine,
         model=model,
-        speakers=int(speakers),
+        speakers=speakers,
         vad=vad,
         word_timestamps=words,
         initial_prompt=prompt or None,
